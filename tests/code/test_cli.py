@@ -1,0 +1,208 @@
+"""The `behaviours` command end to end with the stand-in encoder, including every bad input."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import tiny_rows, write_labelled_csv
+
+SCORE_COLUMNS = 1 + 13 + 2  # behaviours, score_<id> × 13, evidence, status
+
+
+@pytest.fixture()
+def survey(tmp_path):
+    path = tmp_path / "survey.csv"
+    pd.DataFrame(
+        {
+            "respondent": ["r1", "r2", "r3", "r4"],
+            "answer": ["He explains the reasons behind every rota decision.", "", "n/a", "Pay is too low."],
+            "site": ["A", "B", "A", "C"],
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture()
+def params_file(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "encoder": {"backend": "hashing", "model": "", "dim": 512},
+                "text": {"sentences": "sentencizer"},
+                "split": {"test_fraction": 0.25, "seed": 1},
+                "train": {"C": 10.0, "cv_folds": 3},
+                "score": {"chunk_size": 2},
+            }
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl", ".parquet"])
+def test_score_keeps_every_column_and_adds_the_contract(run_cli, model_dir, params_file, survey, tmp_path, suffix):
+    output = tmp_path / f"scored{suffix}"
+    code, out, err = run_cli("score", survey, "-o", output, "--text-column", "answer", "--model", model_dir, "--params", params_file)
+    assert code == 0, err
+    scored = pd.read_csv(output, keep_default_na=False) if suffix == ".csv" else None
+    if scored is None:
+        from pipeline.io import read_table
+
+        scored = read_table(output)
+    assert list(scored.columns[:3]) == ["respondent", "answer", "site"]
+    assert len(scored.columns) == 3 + SCORE_COLUMNS
+    assert list(scored.columns[3:5]) == ["behaviours", "score_authenticity"]
+    assert scored["status"].tolist() == ["ok", "empty", "ok", "ok"]
+    assert "trust" in scored["behaviours"][0].split(";")
+    evidence = json.loads(scored["evidence"][0])
+    assert any(e["behaviour"] == "trust" and e["sentence"].startswith("He explains") for e in evidence)
+    assert json.loads(scored["evidence"][1]) == []
+    assert "4 rows scored" in out
+
+
+def test_score_reads_excel_input(run_cli, model_dir, params_file, survey, tmp_path):
+    xlsx = tmp_path / "survey.xlsx"
+    pd.read_csv(survey, keep_default_na=False).to_excel(xlsx, index=False)
+    code, _, err = run_cli("score", xlsx, "-o", tmp_path / "o.csv", "-c", "answer", "--model", model_dir, "--params", params_file)
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "o.csv")["status"].tolist() == ["ok", "empty", "ok", "ok"]
+
+
+def _assert_one_line_error(code, out, err, message, output):
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
+    assert not output.exists()
+
+
+def test_missing_column_lists_the_columns(run_cli, model_dir, survey, tmp_path):
+    output = tmp_path / "o.csv"
+    code, out, err = run_cli("score", survey, "-o", output, "-c", "comment", "--model", model_dir)
+    _assert_one_line_error(code, out, err, "no column 'comment'; columns are: respondent, answer, site", output)
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.txt", b"hello", "unknown file type '.txt'"),
+        ("bad.xlsx", b"not a workbook", "cannot read as xlsx"),
+        ("latin.csv", "answer\ncaf\xe9\n".encode("latin-1"), "not utf-8 text"),
+        ("empty.csv", b"", "the file is empty"),
+        ("missing.csv", None, "file not found"),
+    ],
+)
+def test_unreadable_input_writes_nothing(run_cli, model_dir, tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    output = tmp_path / "o.csv"
+    code, out, err = run_cli("score", path, "-o", output, "-c", "answer", "--model", model_dir)
+    _assert_one_line_error(code, out, err, message, output)
+
+
+def test_unknown_output_type_fails_before_work(run_cli, model_dir, survey, tmp_path):
+    output = tmp_path / "o.docx"
+    code, out, err = run_cli("score", survey, "-o", output, "-c", "answer", "--model", model_dir)
+    _assert_one_line_error(code, out, err, "unknown file type '.docx'", output)
+
+
+def test_already_scored_file_is_refused(run_cli, model_dir, params_file, survey, tmp_path):
+    first = tmp_path / "first.csv"
+    assert run_cli("score", survey, "-o", first, "-c", "answer", "--model", model_dir, "--params", params_file)[0] == 0
+    output = tmp_path / "again.csv"
+    code, out, err = run_cli("score", first, "-o", output, "-c", "answer", "--model", model_dir)
+    _assert_one_line_error(code, out, err, "already has output column(s) behaviours", output)
+
+
+def test_missing_model(run_cli, survey, tmp_path):
+    output = tmp_path / "o.csv"
+    code, out, err = run_cli("score", survey, "-o", output, "-c", "answer", "--model", tmp_path / "none")
+    _assert_one_line_error(code, out, err, "no model at", output)
+
+
+def test_tag_prints_behaviour_and_evidence(run_cli, model_dir):
+    code, out, _ = run_cli("tag", "Pay is low. He explains the reasons behind every rota decision.", "--model", model_dir)
+    assert code == 0
+    assert "Trust" in out and "He explains the reasons behind every rota decision." in out
+
+
+def test_tag_says_plainly_when_none_applies(run_cli, model_dir):
+    code, out, _ = run_cli("tag", "The canteen closes too early.", "--model", model_dir)
+    assert code == 0 and "No behaviour from the framework found" in out
+    code, out, _ = run_cli("tag", "   ", "--model", model_dir)
+    assert code == 0 and "empty" in out
+
+
+def test_tag_file_and_json(run_cli, model_dir, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("Coaching note.\nShe delegates real decisions and coaches her staff to develop.\n", encoding="utf-8")
+    code, out, _ = run_cli("tag", "--file", note, "--json", "--model", model_dir)
+    assert code == 0
+    result = json.loads(out)
+    assert result["status"] == "ok" and "lead_enable_others" in result["behaviours"]
+    assert len(result["scores"]) == 13
+
+
+def test_tag_bad_arguments(run_cli, model_dir, tmp_path):
+    code, _, err = run_cli("tag", "--model", model_dir)
+    assert code == 2 and "either a text or --file" in err
+    code, _, err = run_cli("tag", "--file", tmp_path / "missing.txt", "--model", model_dir)
+    assert code == 2 and "file not found" in err
+
+
+def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    write_labelled_csv(labelled / "tiny.csv", tiny_rows())
+    model = tmp_path / "model"
+    code, out, err = run_cli("split", "--labelled", labelled, "--params", params_file)
+    assert code == 0, err
+    test_ids = (labelled / "test_ids.txt").read_text().split()
+    assert 10 <= len(test_ids) <= 20
+    code, _, err = run_cli("split", "--labelled", labelled, "--params", params_file)
+    assert code == 2 and "fixed" in err  # the split is not replaced by accident
+    code, out, err = run_cli("train", "--labelled", labelled, "--params", params_file, "--model-dir", model)
+    assert code == 0, err
+    assert "Held-out test split" in out and (model / "card.json").is_file()
+    card = json.loads((model / "card.json").read_text())
+    assert card["training_data"]["rows"] == len(tiny_rows()) - len(test_ids)
+    assert card["evaluation"]["test"]["texts"] == len(test_ids)
+    code, out, err = run_cli("evaluate", "--labelled", labelled, "--model", model, "--params", params_file, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["texts"] == len(test_ids)
+    assert set(report["per_behaviour"]) == set(card["thresholds"])
+    assert {"macro_f1", "micro_f1", "exact_match", "none_untagged", "none_precision", "per_register"} <= set(report)
+    code, out, err = run_cli("evaluate", labelled / "tiny.csv", "--model", model, "--params", params_file)
+    assert code == 0 and f"texts {len(tiny_rows())}" in out
+
+
+def test_labelled_validate(run_cli, tmp_path):
+    good = write_labelled_csv(tmp_path / "good.csv", tiny_rows())
+    code, out, _ = run_cli("labelled", "validate", good)
+    assert code == 0 and f"{len(tiny_rows())} labelled rows, no problems" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,labels,polarity,register,source\nx1,hello,leadership,+,exit_survey,a\n")
+    code, out, err = run_cli("labelled", "validate", bad)
+    assert code == 2 and "bad.csv:2: x1: unknown behaviour id(s) leadership" in out
+
+
+def test_bad_config_is_one_line(run_cli, model_dir, survey, tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text("score: {chunk: 3}\n")
+    code, _, err = run_cli("score", survey, "-o", tmp_path / "o.csv", "-c", "answer", "--model", model_dir, "--params", params)
+    assert code == 2 and "unknown key(s) chunk" in err
+
+
+def test_console_script_exit_code(tmp_path):
+    """The installed entry point itself: a bad input gives exit 2 and one line, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "score", str(tmp_path / "x.csv"), "-o", str(tmp_path / "o.csv"), "-c", "a"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'x.csv'}: file not found"

@@ -1,0 +1,36 @@
+import numpy as np
+
+from conftest import tiny_rows
+from pipeline.train import data_fingerprint, tune_thresholds
+
+
+def test_thresholds_maximise_f1_within_bounds():
+    Y = np.array([[1], [1], [0], [0], [0]])
+    probs = np.array([[0.9], [0.6], [0.55], [0.3], [0.1]])
+    [t] = tune_thresholds(Y, probs, 0.2, 0.9)
+    assert 0.55 < t <= 0.6  # the only run of thresholds that separates the classes
+
+
+def test_thresholds_stay_in_range_when_nothing_separates():
+    Y = np.array([[0], [0], [1]])
+    probs = np.array([[0.99], [0.98], [0.01]])
+    [t] = tune_thresholds(Y, probs, 0.2, 0.9)
+    assert 0.2 <= t <= 0.9
+
+
+def test_model_learns_the_tiny_set(trained, taxonomy):
+    model, cv = trained
+    assert model.thresholds.shape == (13,)
+    assert cv["texts"] == len(tiny_rows())
+    assert cv["macro_f1"] > 0.5  # cross-validated on texts each fold never saw
+    card = model.card
+    assert card["training_data"]["rows"] == len(tiny_rows())
+    assert card["encoder"]["name"] == "hashing-512"
+    assert set(card["thresholds"]) == set(taxonomy.ids)
+
+
+def test_fingerprint_changes_with_content_only():
+    rows = tiny_rows()
+    assert data_fingerprint(rows) == data_fingerprint(list(reversed(rows)))
+    changed = [rows[0].__class__(**{**rows[0].__dict__, "text": "different"})] + rows[1:]
+    assert data_fingerprint(changed) != data_fingerprint(rows)
