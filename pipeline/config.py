@@ -67,8 +67,8 @@ class TrainParams:
     """
 
     head: str = "logistic"
-    C: float = 2.0
-    class_weight: str | None = "balanced"
+    C: float = 4.0
+    class_weight: str | None = None
     cv_folds: int = 5
     seed: int = 13
     aggregation: str = "max"

@@ -35,13 +35,13 @@ def data_fingerprint(rows: list[LabelledRow]) -> str:
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _new_head(params: Params):
+def new_head(params: Params):
     if params.train.head not in HEADS:
         raise ValueError(f"train.head must be one of {sorted(HEADS)}, not {params.train.head!r}")
     return HEADS[params.train.head](C=params.train.C, class_weight=params.train.class_weight)
 
 
-def _probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
+def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
     piece_probs, text_probs = piece_and_text_probabilities(head, embedded)
     return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
 
@@ -54,8 +54,8 @@ def out_of_fold_probabilities(embedded: EmbeddedTexts, Y: np.ndarray, params: Pa
     folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
     oof = np.zeros(Y.shape, dtype=np.float32)
     for fit_idx, held_idx in folds.split(X, first_label):
-        head = _new_head(params).fit(X[fit_idx], Y[fit_idx])
-        oof[held_idx] = _probabilities(head, embedded, params.train.aggregation)[held_idx]
+        head = new_head(params).fit(X[fit_idx], Y[fit_idx])
+        oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation)[held_idx]
     return oof
 
 
@@ -92,7 +92,7 @@ def fit_model(
     oof = out_of_fold_probabilities(embedded, Y, params)
     thresholds = tune_thresholds(Y, oof, params.train.min_threshold, params.train.max_threshold)
     cv_figures = multilabel_metrics(Y, oof >= thresholds, taxonomy.ids)
-    head = _new_head(params).fit(embedded.text_vectors(), Y)
+    head = new_head(params).fit(embedded.text_vectors(), Y)
     card = {
         "name": "System Leadership Behaviours tagger",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

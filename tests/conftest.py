@@ -155,7 +155,7 @@ def tiny_params() -> Params:
         encoder=EncoderParams(backend="hashing", model="", dim=512),
         text=TextParams(sentences="sentencizer"),
         split=SplitParams(test_fraction=0.25, seed=1),
-        train=TrainParams(C=10.0, cv_folds=3, seed=1),
+        train=TrainParams(C=10.0, class_weight="balanced", cv_folds=3, seed=1),
     )
 
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 class LogisticHead(BaseEstimator):
     """Independent binary logistic regressions, one per behaviour (multi-label)."""
 
-    def __init__(self, C: float = 2.0, class_weight: str | None = "balanced") -> None:
+    def __init__(self, C: float = 4.0, class_weight: str | None = None) -> None:
         self.C = C
         self.class_weight = class_weight
 

@@ -35,7 +35,7 @@ def params_file(tmp_path):
                 "encoder": {"backend": "hashing", "model": "", "dim": 512},
                 "text": {"sentences": "sentencizer"},
                 "split": {"test_fraction": 0.25, "seed": 1},
-                "train": {"C": 10.0, "cv_folds": 3},
+                "train": {"C": 10.0, "class_weight": "balanced", "cv_folds": 3},
                 "score": {"chunk_size": 2},
             }
         )
