@@ -105,7 +105,7 @@ def fit_model(
             "rows_per_register": {reg: sum(r.register == reg for r in rows) for reg in sorted({r.register for r in rows})},
             "texts_with_no_behaviour": int((Y.sum(axis=1) == 0).sum()),
         },
-        "thresholds": {b: float(t) for b, t in zip(taxonomy.ids, thresholds)},
+        "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, thresholds)},
         "evaluation": {"cross_validation": summarise(cv_figures)},
         "intended_use": (
             "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
