@@ -23,7 +23,7 @@ from rich.table import Table
 
 from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, Params, load_params
 from pipeline.data import LabelledRow, label_matrix, labelled_files, load_labelled, validate_files
-from pipeline.encode import load_encoder
+from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
 from pipeline.evaluate import evaluation_report
 from pipeline.io import read_table, table_format, write_table
@@ -36,6 +36,7 @@ from pipeline.train import fit_model, summarise
 
 DEFAULT_LABELLED = PROJECT_ROOT / "labelled"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "default"
+EMBEDDING_CACHE = PROJECT_ROOT / ".cache" / "embeddings.sqlite3"  # labelled texts only, never scored ones
 TEST_IDS = "test_ids.txt"  # inside the labelled folder
 OUTPUT_COLUMNS = ("behaviours", "evidence", "status")
 
@@ -156,6 +157,9 @@ def train(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write the model folder.")] = DEFAULT_MODEL,
+    cache: Annotated[
+        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
+    ] = EMBEDDING_CACHE,
 ) -> None:
     """Train on labelled/ (minus the test split), tune thresholds, evaluate on the test split, save the model."""
     params = load_params(params_file)
@@ -163,7 +167,8 @@ def train(
     rows = load_labelled(labelled_files(labelled), taxonomy)
     train_rows, test_rows = partition(rows, read_test_ids(labelled / TEST_IDS))
     console.print(f"training on {len(train_rows)} rows; {len(test_rows)} held out for testing")
-    encoder, splitter = load_encoder(params.encoder), SentenceSplitter(params.text)
+    encoder = CachedEncoder(load_encoder(params.encoder), cache)
+    splitter = SentenceSplitter(params.text)
     model, cv_figures = fit_model(train_rows, params, taxonomy, encoder, splitter)
     console.print("cross-validated on the training rows: " + _headline(cv_figures))
     if test_rows:
@@ -173,7 +178,7 @@ def train(
         model.card["evaluation"]["test"] = summarise(report)
         _print_report(report, taxonomy, "Held-out test split")
     save_model(model, model_dir)
-    console.print(f"model saved to {model_dir}")
+    console.print(f"model saved to {model_dir} ({encoder.encoded} pieces encoded, the rest from the embedding cache)")
 
 
 @app.command()

@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +34,10 @@ class Encoder(Protocol):
     name: str
     dim: int
     max_tokens: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the encoder would give different vectors for the same text."""
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -75,6 +80,21 @@ class SentenceTransformerEncoder:
         self.max_tokens = int(self.model.max_seq_length) - 2  # [CLS] and [SEP]
         self.batch_size = params.batch_size
         self.tokenizer = self.model.tokenizer
+        self._folder = folder
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:  # hashing ~90 MB of weights: only when a cache asks
+            digest = hashlib.sha256()
+            for path in sorted(self._folder.rglob("*")):
+                if path.is_file() and path.suffix in (".json", ".safetensors", ".txt"):
+                    digest.update(path.name.encode())
+                    with open(path, "rb") as handle:
+                        for block in iter(lambda: handle.read(1 << 20), b""):
+                            digest.update(block)
+            self._fingerprint = f"{self.name}:{digest.hexdigest()[:16]}"
+        return self._fingerprint
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -105,6 +125,7 @@ class HashingEncoder:
         self.dim = params.dim
         self.name = f"hashing-{params.dim}"
         self.max_tokens = 128  # words; small enough that tests exercise the cutting
+        self.fingerprint = self.name  # the vectors depend on nothing else
 
     def _features(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower())
@@ -124,6 +145,47 @@ class HashingEncoder:
         if len(starts) <= self.max_tokens:
             return [sentence]
         return _cut_at_word_starts(sentence, starts, self.max_tokens)
+
+
+class CachedEncoder:
+    """An encoder whose vectors are kept on disk by (encoder fingerprint, text) hash.
+
+    For labelled data only: retraining after adding rows encodes only the new texts.
+    Never used for the texts people score, which must not be kept on disk.
+    """
+
+    def __init__(self, encoder: Encoder, path: Path) -> None:
+        self.encoder = encoder
+        self.name, self.dim, self.max_tokens = encoder.name, encoder.dim, encoder.max_tokens
+        self.fingerprint = encoder.fingerprint
+        self.within_limit = encoder.within_limit
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self.encoded = 0  # texts actually sent to the encoder, for reporting
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.fingerprint}\0{text}".encode()).hexdigest()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(text) for text in texts]
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):  # SQLite's limit on query parameters
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
+        if missing:
+            fresh = self.encoder.encode(missing)
+            rows = [(self._key(t), v.astype(np.float32).tobytes()) for t, v in zip(missing, fresh)]
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+        self.encoded += len(missing)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[key] for key in keys])
 
 
 def _cut_at_word_starts(sentence: str, token_starts: list[int], limit: int) -> list[str]:

