@@ -7,6 +7,7 @@ output file written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -17,22 +18,49 @@ from typing import Annotated, Optional
 import numpy as np
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, Params, load_params
-from pipeline.data import LabelledRow, label_matrix, labelled_files, load_labelled, validate_files
+from pipeline.additions import (
+    Match,
+    Plan,
+    Prefer,
+    corpus_problems,
+    current_text,
+    plan_addition,
+    read_new_rows,
+    relabelled,
+    with_labels_replaced,
+    with_rows_appended,
+    write_files,
+)
+from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, DataParams, Params, load_params
+from pipeline.data import (
+    REGISTERS,
+    LabelledRow,
+    Problem,
+    by_position,
+    display_path,
+    label_matrix,
+    labelled_files,
+    load_labelled,
+    near_duplicate_problems,
+    validate_files,
+)
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
 from pipeline.evaluate import evaluation_report
 from pipeline.io import read_table, table_format, write_table
+from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
-from pipeline.tagger import Tagger, TagResult
+from pipeline.stats import corpus_stats, coverage_gaps
+from pipeline.tagger import Tagger, TagResult, embed_texts
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.train import fit_model, summarise
+from pipeline.train import fit_model, out_of_fold_probabilities, summarise
 
 DEFAULT_LABELLED = PROJECT_ROOT / "labelled"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "default"
@@ -53,7 +81,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-labelled_app = typer.Typer(help="Check the labelled training data in labelled/.", no_args_is_help=True)
+labelled_app = typer.Typer(
+    help="The labelled training data in labelled/: validate, add, stats, export, check.", no_args_is_help=True
+)
 app.add_typer(labelled_app, name="labelled")
 
 ModelOption = Annotated[Path, typer.Option("--model", help="Model folder made by `behaviours train`.")]
@@ -84,20 +114,247 @@ def _tag_rows(tagger: Tagger, rows: list[LabelledRow], chunk_size: int) -> np.nd
 
 # ---------------------------------------------------------------- labelled data
 
+ADDED_FILE = "added.csv"  # default target of `labelled add`, inside the labelled folder
+SHORT_REGISTERS = {  # column headings narrow enough for an 80-column terminal
+    "exit_survey": "exit",
+    "appraisal_note": "appr",
+    "coaching_note": "coach",
+    "feedback_360": "360",
+    "staff_survey": "staff",
+    "brainstorm": "brain",
+    "framework": "frame",
+}
+CacheOption = Annotated[Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")]
+
+
+def _text_vectors(texts: list[str], params: Params, cache: Path) -> np.ndarray:
+    """Text vectors exactly as training makes them (sentences, pieces, their mean), through the embedding cache."""
+    encoder = CachedEncoder(load_encoder(params.encoder), cache)
+    return embed_texts(texts, SentenceSplitter(params.text), encoder).text_vectors()
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+
 
 @labelled_app.command("validate")
 def labelled_validate(
     files: Annotated[Optional[list[Path]], typer.Argument(help="Labelled CSV files (default: all in labelled/).")] = None,
     labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
-    """Check schema, behaviour ids, polarity alignment, empty texts and duplicates; exit 2 on any problem."""
+    """Check schema, ids, polarity alignment, empty texts, duplicates and near duplicates; exit 2 on any problem."""
+    params = load_params(params_file)
     rows, problems = validate_files(files or labelled_files(labelled), load_taxonomy())
-    for problem in problems:
-        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    if len(rows) > 1:
+        vectors = _text_vectors([r.text for r in rows], params, cache)
+        problems = by_position(problems + near_duplicate_problems(rows, vectors, params.data.near_duplicate_cosine))
+    _print_problems(problems)
     if problems:
         err_console.print(f"{len(problems)} problem(s) in labelled data")
         raise typer.Exit(2)
-    console.print(f"{len(rows)} labelled rows, no problems")
+    threshold = params.data.near_duplicate_cosine
+    console.print(f"{len(rows)} labelled rows, no problems (near duplicates: cosine ≥ {threshold})")
+
+
+@labelled_app.command("stats")
+def labelled_stats(
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts and gaps as JSON.")] = False,
+) -> None:
+    """Rows per behaviour × register × polarity, and the gaps against the targets (params.yaml, data:)."""
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    stats = corpus_stats(load_labelled(labelled_files(labelled), taxonomy), taxonomy)
+    gaps = coverage_gaps(stats, params.data)
+    if as_json:
+        gap_list = [dataclasses.asdict(g) for g in gaps]
+        print(json.dumps({"stats": stats, "params": dataclasses.asdict(params.data), "gaps": gap_list}, indent=2))
+        return
+    _print_stats(stats, params.data)
+    for gap in gaps:
+        console.print(str(gap), style="bold yellow", markup=False, highlight=False)
+    if not gaps:
+        console.print("all targets met", style="green")
+
+
+def _print_stats(stats: dict, targets: DataParams) -> None:
+    def cell(counts: dict) -> str:
+        return f"{counts['+']}/{counts['-']}" + (f" {counts['?']}?" if counts["?"] else "")
+
+    none = stats["no_behaviour"]
+    registers = Table(
+        title=f"{stats['rows']} labelled rows: rows carrying each behaviour, + / - (? no polarity)",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    registers.add_column("behaviour", no_wrap=True)
+    for register in REGISTERS:
+        registers.add_column(SHORT_REGISTERS[register], justify="right", no_wrap=True)
+    for behaviour_id, b in stats["behaviours"].items():
+        registers.add_row(behaviour_id, *(cell(b["by_register"][r]) for r in REGISTERS))
+    registers.add_row("no behaviour", *(str(none["by_register"][r]) for r in REGISTERS))
+    console.print(registers)
+    console.print()
+    floor = targets.critical_share - targets.critical_share_tolerance
+    against = Table(title="Against the targets, in the five user registers (params.yaml, data:)")
+    against.add_column("behaviour", no_wrap=True)
+    against.add_column(f"rows (≥ {targets.min_per_behaviour})", justify="right")
+    against.add_column(f"- share ({targets.critical_share:.0%}, ≥ {floor:.0%})", justify="right")
+    against.add_column(f"registers (≥ {targets.min_registers_per_behaviour})", justify="right")
+    against.add_column("all registers", justify="right")
+    for behaviour_id, b in stats["behaviours"].items():
+        share = "–" if b["critical_share"] is None else f"{b['critical_share']:.0%}"
+        against.add_row(behaviour_id, str(b["user_rows"]), share, str(b["user_registers"]), str(b["rows"]))
+    against.add_row(f"no behaviour (≥ {targets.min_no_behaviour})", str(none["user_rows"]), "", "", str(none["rows"]))
+    console.print(against)
+    console.print(
+        f"{stats['multi_label_share']:.0%} of the {stats['user_behaviour_rows']} behaviour rows in the user registers "
+        f"carry two or more behaviours (≥ {targets.min_multi_label_share:.0%})",
+        highlight=False,
+    )
+
+
+@labelled_app.command("add")
+def labelled_add(
+    new_file: Annotated[
+        Path,
+        typer.Argument(help="A labelled CSV, or `behaviours score` output with corrected behaviours.", metavar="NEW"),
+    ],
+    to: Annotated[
+        Optional[Path], typer.Option("--to", help="Labelled CSV to append to (default: added.csv in labelled/).")
+    ] = None,
+    prefer: Annotated[
+        Optional[Prefer],
+        typer.Option("--prefer", help="Whose labels win when a text is already labelled otherwise (default: refuse)."),
+    ] = None,
+    source: Annotated[
+        Optional[str], typer.Option("--source", help="Source of rows from score output (default: added:<file stem>).")
+    ] = None,
+    register: Annotated[
+        Optional[str], typer.Option("--register", help="Register of rows from score output (required for it).")
+    ] = None,
+    text_column: Annotated[
+        Optional[str], typer.Option("--text-column", "-c", help="The text column of score output.")
+    ] = None,
+    labelled: LabelledOption = DEFAULT_LABELLED,
+) -> None:
+    """Add newly labelled rows: skip duplicates, settle or refuse conflicts, append with provenance, check first."""
+    taxonomy = load_taxonomy()
+    files = [path.resolve() for path in labelled_files(labelled)]
+    target = (to or labelled / ADDED_FILE).resolve()
+    if target.suffix.lower() != ".csv" or target.parent != Path(labelled).resolve():
+        raise InputError(f"{to}: --to must name a .csv file in {labelled}")
+    existing = load_labelled(files, taxonomy)
+    used_ids = {r.id for r in existing}
+    new_rows, problems, empty = read_new_rows(new_file, taxonomy, used_ids, text_column, register, source)
+    if problems:
+        _print_problems(problems)
+        raise InputError(f"{new_file}: {len(problems)} problem(s) in the new rows; nothing written")
+    plan = plan_addition(existing, new_rows)
+    if plan.clashes:
+        _print_matches(plan.clashes, "labelled differently in the same file as")
+        raise InputError(f"{new_file}: {len(plan.clashes)} text(s) repeated with different labels; nothing written")
+    if plan.conflicts and prefer is None:
+        _print_matches(plan.conflicts, "labelled differently from")
+        raise InputError(
+            f"{len(plan.conflicts)} text(s) already labelled differently; nothing written "
+            "(say which labels win with --prefer new or --prefer existing)"
+        )
+    changed = relabelled(plan.conflicts, prefer) if prefer else []
+    by_name = {display_path(path): path for path in files}
+    contents = {
+        by_name[name]: with_labels_replaced(current_text(by_name[name]), [r for r in changed if r.file == name])
+        for name in dict.fromkeys(r.file for r in changed)
+    }
+    if plan.added:
+        contents[target] = with_rows_appended(contents.get(target, current_text(target)), plan.added)
+    after = {display_path(p): contents[p] if p in contents else current_text(p) for p in sorted({*files, *contents})}
+    problems = corpus_problems(after, taxonomy)
+    if problems:
+        _print_problems(problems)
+        raise InputError(f"the labelled data would have {len(problems)} problem(s) after adding; nothing written")
+    write_files(contents)
+    _print_addition(plan, prefer, changed, empty, display_path(target), read_test_ids(labelled / TEST_IDS))
+
+
+def _print_matches(matches: list[Match], how: str) -> None:
+    for m in matches:
+        console.print(
+            f"{m.new.file}:{m.new.line}: {m.new.id} ({';'.join(m.new.labels) or 'no behaviour'}) {how} "
+            f"{m.existing.id} ({';'.join(m.existing.labels) or 'no behaviour'}, {m.existing.file}:{m.existing.line})",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+
+
+def _print_addition(
+    plan: Plan, prefer: Prefer | None, changed: list[LabelledRow], empty: int, target: str, test_ids: set[str]
+) -> None:
+    _print_matches(plan.duplicates, "skipped: same text and labels as")
+    if plan.conflicts:
+        _print_matches(plan.conflicts, f"{prefer.value} labels kept:")
+    console.print(f"added {len(plan.added)}" + (f" → {target}" if plan.added else ""), highlight=False)
+    console.print(f"skipped duplicates {len(plan.duplicates)}", highlight=False)
+    relabelled_files = ", ".join(dict.fromkeys(r.file for r in changed))
+    resolved = f"conflicts resolved {len(plan.conflicts)}" + (f" → {relabelled_files}" if changed else "")
+    console.print(resolved, highlight=False)
+    if empty:
+        console.print(f"skipped empty answers {empty}", highlight=False)
+    in_test = sum(r.id in test_ids for r in changed)
+    if in_test:
+        console.print(f"note: {in_test} relabelled row(s) are in the fixed test split: earlier figures are not comparable")
+    if plan.added:
+        console.print("new rows go to training (the test split is fixed); check near duplicates with `labelled validate`")
+
+
+@labelled_app.command("export")
+def labelled_export(
+    to: Annotated[Path, typer.Option("--to", help="Folder for dataset/ (save_to_disk), <split>.parquet, README.md.")],
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    force: Annotated[bool, typer.Option("--force", help="Replace a folder that is not empty.")] = False,
+) -> None:
+    """The labelled data as a Hugging Face DatasetDict (train / test by the fixed split), Parquet and a dataset card."""
+    from pipeline.dataset import dataset_card, save_dataset, to_dataset_dict  # datasets is a slow import
+
+    taxonomy = load_taxonomy()
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    dataset = to_dataset_dict(rows, read_test_ids(labelled / TEST_IDS), taxonomy)
+    save_dataset(dataset, dataset_card(dataset, taxonomy), to, force)
+    console.print(f"train {len(dataset['train'])} rows, test {len(dataset['test'])} rows → {to}", highlight=False)
+
+
+@labelled_app.command("check")
+def labelled_check(
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    confidence: Annotated[float, typer.Option(help="How sure the model must be to count a disagreement (0-1).")] = 0.9,
+    top: Annotated[int, typer.Option(help="How many rows to list.")] = 30,
+    cache: Annotated[
+        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
+    ] = EMBEDDING_CACHE,
+) -> None:
+    """List likely label errors: rows whose cross-validated predictions confidently disagree with their labels."""
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    encoder = CachedEncoder(load_encoder(params.encoder), cache)
+    embedded = embed_texts([r.text for r in rows], SentenceSplitter(params.text), encoder)
+    oof = out_of_fold_probabilities(embedded, label_matrix(rows, taxonomy), params)
+    found = suspects(rows, label_matrix(rows, taxonomy), oof, taxonomy.ids, confidence)
+    table = Table(title=f"{len(found)} rows where the model disagrees with {confidence:.0%} confidence (top {top})")
+    for column in ("suspicion", "row", "labels", "model says not", "model says also", "text"):
+        table.add_column(column, overflow="fold")
+    for suspect in found[:top]:
+        row = suspect.row
+        table.add_row(
+            f"{suspect.suspicion:.2f}", f"{row.id}\n{row.file}:{row.line}", ";".join(row.labels) or "(none)",
+            ";".join(suspect.missing), ";".join(suspect.extra), row.text[:160],
+        )
+    console.print(table)
 
 
 @app.command()
@@ -105,14 +362,18 @@ def split(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing split.")] = False,
+    cache: Annotated[
+        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
+    ] = EMBEDDING_CACHE,
 ) -> None:
-    """Choose the fixed test split (labelled/test_ids.txt) that training never sees."""
+    """Choose the fixed test split (labelled/test_ids.txt) that training never sees; near duplicates stay together."""
     params = load_params(params_file)
     target = labelled / TEST_IDS
     if target.exists() and not force:
         raise InputError(f"{target} exists: the test split is fixed (use --force to choose a new one)")
     rows = load_labelled(labelled_files(labelled), load_taxonomy())
-    test_ids = make_test_split(rows, params.split)
+    vectors = _text_vectors([r.text for r in rows], params, cache)
+    test_ids = make_test_split(rows, params.split, vectors)
     write_test_ids(test_ids, target)
     console.print(f"{len(test_ids)} of {len(rows)} rows held out for testing → {target}")
 
@@ -169,8 +430,8 @@ def train(
     console.print(f"training on {len(train_rows)} rows; {len(test_rows)} held out for testing")
     encoder = CachedEncoder(load_encoder(params.encoder), cache)
     splitter = SentenceSplitter(params.text)
-    model, cv_figures = fit_model(train_rows, params, taxonomy, encoder, splitter)
-    console.print("cross-validated on the training rows: " + _headline(cv_figures))
+    model, training_figures = fit_model(train_rows, params, taxonomy, encoder, splitter)
+    console.print(f"{model.card['evaluation']['training']['method']}: " + _headline(training_figures))
     if test_rows:
         tagger = Tagger(model, encoder=encoder, splitter=splitter)
         predicted = _tag_rows(tagger, test_rows, params.score.chunk_size)

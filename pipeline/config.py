@@ -50,11 +50,35 @@ class TextParams:
 
 
 @dataclass(frozen=True)
+class DataParams:
+    """Checks on the labelled data and the targets `behaviours labelled stats` reports gaps against.
+
+    `near_duplicate_cosine`: two texts whose text vectors (made as training makes
+    them) are at least this similar are reported as near duplicates. The targets
+    count rows in the registers users score (exit surveys, appraisal and coaching
+    notes, 360 feedback, staff surveys): rows carrying each behaviour, rows with no
+    behaviour, the share of behaviour rows with two or more, the registers each
+    behaviour appears in, and each behaviour's share of critical (`-`) labels, which
+    is a gap only when it falls more than `critical_share_tolerance` below
+    `critical_share`.
+    """
+
+    near_duplicate_cosine: float = 0.95
+    min_per_behaviour: int = 60
+    critical_share: float = 0.33
+    critical_share_tolerance: float = 0.08
+    min_no_behaviour: int = 400
+    min_multi_label_share: float = 0.25
+    min_registers_per_behaviour: int = 5
+
+
+@dataclass(frozen=True)
 class SplitParams:
-    """The fixed test split."""
+    """The fixed test split; texts whose vectors are at least `group_cosine` alike stay on one side."""
 
     test_fraction: float = 0.2
     seed: int = 13
+    group_cosine: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,24 @@ class TrainParams:
 
 
 @dataclass(frozen=True)
+class FinetuneParams:
+    """Adapting the encoder with low-rank adapters before the head (`epochs: 0` keeps it frozen).
+
+    A stratified `validation_fraction` of the training rows is held out of
+    fine-tuning: it chooses the best epoch and the per-behaviour thresholds.
+    """
+
+    epochs: int = 0
+    rank: int = 8
+    scale: float = 2.0
+    learning_rate: float = 1e-3
+    head_learning_rate: float = 2e-3
+    batch_size: int = 16
+    validation_fraction: float = 0.15
+    seed: int = 13
+
+
+@dataclass(frozen=True)
 class ScoreParams:
     """Batch scoring."""
 
@@ -88,8 +130,10 @@ class ScoreParams:
 class Params:
     encoder: EncoderParams = field(default_factory=EncoderParams)
     text: TextParams = field(default_factory=TextParams)
+    data: DataParams = field(default_factory=DataParams)
     split: SplitParams = field(default_factory=SplitParams)
     train: TrainParams = field(default_factory=TrainParams)
+    finetune: FinetuneParams = field(default_factory=FinetuneParams)
     score: ScoreParams = field(default_factory=ScoreParams)
 
 

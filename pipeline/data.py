@@ -9,6 +9,7 @@ file in one pass.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ REGISTERS = (
     "brainstorm",
     "framework",
 )
+USER_REGISTERS = ("exit_survey", "appraisal_note", "coaching_note", "feedback_360", "staff_survey")  # what people score
 POLARITIES = ("+", "-")
 
 
@@ -61,7 +63,7 @@ def text_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
     """The path as a person would type it: relative to the working folder when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -71,34 +73,39 @@ def _display_path(path: Path) -> str:
 
 def read_labelled_file(path: Path, taxonomy: Taxonomy) -> tuple[list[LabelledRow], list[Problem]]:
     """Read one labelled CSV, returning its valid rows and the problems of the others."""
-    name = _display_path(path)
-    rows: list[LabelledRow] = []
-    problems: list[Problem] = []
+    name = display_path(path)
     try:
-        handle = open(path, encoding="utf-8", newline="")
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
     except OSError as exc:
         return [], [Problem(name, 0, f"cannot read: {exc.strerror}")]
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader, None)
-            if header is None or tuple(h.strip().lstrip("\ufeff") for h in header) != COLUMNS:
-                return [], [Problem(name, 1, f"header must be {','.join(COLUMNS)}, found {header}")]
-            line = reader.line_num + 1
-            for record in reader:
-                start, line = line, reader.line_num + 1
-                row, row_problems = _parse_record(record, name, start, taxonomy)
-                problems.extend(row_problems)
-                if row is not None:
-                    rows.append(row)
-        except UnicodeDecodeError:
-            return [], [Problem(name, 0, "not UTF-8 text")]
-        except csv.Error as exc:
-            return [], [Problem(name, reader.line_num, f"malformed CSV ({exc})")]
+    except UnicodeDecodeError:
+        return [], [Problem(name, 0, "not UTF-8 text")]
+    return parse_labelled_text(text, name, taxonomy)
+
+
+def parse_labelled_text(text: str, name: str, taxonomy: Taxonomy) -> tuple[list[LabelledRow], list[Problem]]:
+    """Parse the content of a labelled CSV (called `name` in problems): valid rows and the others' problems."""
+    rows: list[LabelledRow] = []
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None or tuple(h.strip().lstrip("\ufeff") for h in header) != COLUMNS:
+            return [], [Problem(name, 1, f"header must be {','.join(COLUMNS)}, found {header}")]
+        line = reader.line_num + 1
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            row, row_problems = parse_record(record, name, start, taxonomy)
+            problems.extend(row_problems)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        return [], [Problem(name, reader.line_num, f"malformed CSV ({exc})")]
     return rows, problems
 
 
-def _parse_record(
+def parse_record(
     record: list[str], file: str, line: int, taxonomy: Taxonomy
 ) -> tuple[LabelledRow | None, list[Problem]]:
     if not any(field.strip() for field in record):
@@ -131,6 +138,17 @@ def _parse_record(
     return row, []
 
 
+def labelled_csv_text(rows: list[LabelledRow], header: bool, lineterminator: str = "\r\n") -> str:
+    """Rows as labelled CSV text (optionally with the header), quoted as the committed files are."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator=lineterminator)
+    if header:
+        writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow([r.id, r.text, ";".join(r.labels), ";".join(r.polarity), r.register, r.source])
+    return buffer.getvalue()
+
+
 def cross_file_problems(rows: list[LabelledRow]) -> list[Problem]:
     """Duplicate ids, duplicate texts and the same text with conflicting labels."""
     problems = []
@@ -152,6 +170,45 @@ def cross_file_problems(rows: list[LabelledRow]) -> list[Problem]:
     return problems
 
 
+def near_duplicate_pairs(vectors: np.ndarray, threshold: float, block: int = 1024) -> list[tuple[int, int, float]]:
+    """Pairs (i, j, cosine) with i < j whose vectors have cosine >= threshold, ordered by j then i.
+
+    Vectors need not be unit length; a zero vector is similar to nothing. The
+    similarity matrix is computed `block` rows at a time to bound memory.
+    """
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit = matrix / np.where(norms == 0, 1.0, norms)
+    pairs = []
+    for start in range(0, len(unit), block):
+        cosines = unit[start : start + block] @ unit.T
+        for r, j in zip(*np.nonzero(cosines >= threshold)):
+            if start + r < j:
+                pairs.append((int(start + r), int(j), float(cosines[r, j])))
+    return sorted(pairs, key=lambda pair: (pair[1], pair[0]))
+
+
+def near_duplicate_problems(rows: list[LabelledRow], vectors: np.ndarray, threshold: float) -> list[Problem]:
+    """One problem per pair of rows whose text vectors reach `threshold`, reported on the later row.
+
+    Pairs that are the same text (already reported as duplicates) are left out.
+    """
+    problems = []
+    for i, j, cosine in near_duplicate_pairs(vectors, threshold):
+        first, later = rows[i], rows[j]
+        if text_key(first.text) == text_key(later.text):
+            continue
+        kind = "conflicting labels for near duplicate" if set(first.labels) != set(later.labels) else "near duplicate"
+        where = f"{first.file}:{first.line}, cosine {cosine:.2f}"
+        problems.append(Problem(later.file, later.line, f"{later.id}: {kind} of {first.id} ({where})"))
+    return problems
+
+
+def by_position(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by file and line (stable, so a line's problems keep their order)."""
+    return sorted(problems, key=lambda p: (p.file, p.line))
+
+
 def labelled_files(folder: Path) -> list[Path]:
     """The labelled CSV files in a folder, in name order."""
     files = sorted(Path(folder).glob("*.csv"))
@@ -169,7 +226,7 @@ def validate_files(files: list[Path], taxonomy: Taxonomy) -> tuple[list[Labelled
         rows.extend(file_rows)
         problems.extend(file_problems)
     problems.extend(cross_file_problems(rows))
-    return rows, sorted(problems, key=lambda p: (p.file, p.line))
+    return rows, by_position(problems)
 
 
 def load_labelled(files: list[Path], taxonomy: Taxonomy) -> list[LabelledRow]:

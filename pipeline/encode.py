@@ -81,11 +81,12 @@ class SentenceTransformerEncoder:
         self.batch_size = params.batch_size
         self.tokenizer = self.model.tokenizer
         self._folder = folder
-        self._fingerprint: str | None = None
+        self._base_fingerprint: str | None = None
+        self._adapter_digest = ""
 
     @property
     def fingerprint(self) -> str:
-        if self._fingerprint is None:  # hashing ~90 MB of weights: only when a cache asks
+        if self._base_fingerprint is None:  # hashing ~90 MB of weights: only when a cache asks
             digest = hashlib.sha256()
             for path in sorted(self._folder.rglob("*")):
                 if path.is_file() and path.suffix in (".json", ".safetensors", ".txt"):
@@ -93,8 +94,20 @@ class SentenceTransformerEncoder:
                     with open(path, "rb") as handle:
                         for block in iter(lambda: handle.read(1 << 20), b""):
                             digest.update(block)
-            self._fingerprint = f"{self.name}:{digest.hexdigest()[:16]}"
-        return self._fingerprint
+            self._base_fingerprint = f"{self.name}:{digest.hexdigest()[:16]}"
+        return self._base_fingerprint + self._adapter_digest
+
+    def apply_adapter(self, arrays: dict[str, np.ndarray], scale: float) -> None:
+        """Merge fine-tuned low-rank updates into the weights (see pipeline/finetune.py)."""
+        from pipeline.finetune import merge_adapter  # imports torch: only when a model has an adapter
+
+        if self._adapter_digest:
+            raise ValueError("an adapter is already merged into this encoder")
+        merge_adapter(self.model[0].auto_model, arrays, scale)
+        digest = hashlib.sha256(repr(scale).encode())
+        for key in sorted(arrays):
+            digest.update(key.encode() + np.ascontiguousarray(arrays[key]).tobytes())
+        self._adapter_digest = f"+adapter:{digest.hexdigest()[:16]}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -155,14 +168,17 @@ class CachedEncoder:
     """
 
     def __init__(self, encoder: Encoder, path: Path) -> None:
-        self.encoder = encoder
+        self.base = encoder
         self.name, self.dim, self.max_tokens = encoder.name, encoder.dim, encoder.max_tokens
-        self.fingerprint = encoder.fingerprint
         self.within_limit = encoder.within_limit
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
         self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self.encoded = 0  # texts actually sent to the encoder, for reporting
+
+    @property
+    def fingerprint(self) -> str:
+        return self.base.fingerprint  # read each time: merging an adapter changes it
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{text}".encode()).hexdigest()
@@ -177,7 +193,7 @@ class CachedEncoder:
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         if missing:
-            fresh = self.encoder.encode(missing)
+            fresh = self.base.encode(missing)
             rows = [(self._key(t), v.astype(np.float32).tobytes()) for t, v in zip(missing, fresh)]
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)

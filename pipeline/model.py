@@ -3,6 +3,7 @@
     models/default/
       config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds
       head.npz      the head's arrays (loaded with allow_pickle=False)
+      adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
 Loading cannot run code. Saving writes a sibling folder and swaps it in, so a
@@ -39,6 +40,8 @@ class SavedModel:
     aggregation: str
     thresholds: np.ndarray
     card: dict[str, Any]
+    adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
+    adapter_scale: float = 1.0
 
     def config(self) -> dict[str, Any]:
         return {
@@ -48,6 +51,7 @@ class SavedModel:
             "text": dataclasses.asdict(self.text),
             "head": {"type": self.head_type, "params": self.head_params},
             "aggregation": self.aggregation,
+            "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
         }
 
@@ -60,6 +64,8 @@ def save_model(model: SavedModel, folder: Path) -> None:
     try:
         (staging / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n", encoding="utf-8")
         np.savez(staging / "head.npz", **model.head.to_arrays())
+        if model.adapter is not None:
+            np.savez(staging / "adapter.npz", **model.adapter)
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
         if folder.exists():
             retired = folder.with_name(f".{folder.name}-old")
@@ -82,8 +88,8 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
         card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
-        with np.load(folder / "head.npz", allow_pickle=False) as arrays:
-            head_arrays = {name: arrays[name] for name in arrays.files}
+        head_arrays = _load_arrays(folder / "head.npz")
+        adapter = _load_arrays(folder / "adapter.npz") if config.get("adapter") else None
     except (OSError, ValueError) as exc:
         raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
     if config.get("format_version") != FORMAT_VERSION:
@@ -105,4 +111,11 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         aggregation=config["aggregation"],
         thresholds=np.array([config["thresholds"][b] for b in behaviours], dtype=np.float32),
         card=card,
+        adapter=adapter,
+        adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
     )
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: arrays[name] for name in arrays.files}

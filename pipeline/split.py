@@ -1,9 +1,12 @@
 """The fixed test split: chosen once, committed, never trained on.
 
 Rows are stratified by register and first label so that every register and
-behaviour is represented on both sides. The framework's own descriptions always
-stay in training: they define the behaviours. Rows added later go to training
-unless the split is made again on purpose.
+behaviour is represented on both sides. Near duplicates (text vectors at least
+`group_cosine` alike: the same statement reworded, see docs/decisions.md) form a
+group that goes to one side whole, so the test split does not reward memorising.
+The framework's own descriptions always stay in training: they define the
+behaviours. Rows added later go to training unless the split is made again on
+purpose.
 """
 
 from __future__ import annotations
@@ -12,25 +15,53 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.config import SplitParams
-from pipeline.data import LabelledRow
+from pipeline.data import LabelledRow, near_duplicate_pairs
 from pipeline.io import atomic_write_text
 
 ALWAYS_TRAIN_REGISTERS = ("framework",)
 
 
-def make_test_split(rows: list[LabelledRow], params: SplitParams) -> list[str]:
-    """Ids of the test rows, in a deterministic order."""
-    strata: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in rows:
-        if row.register not in ALWAYS_TRAIN_REGISTERS:
-            strata[(row.register, row.labels[0] if row.labels else "none")].append(row.id)
+def near_duplicate_groups(vectors: np.ndarray, threshold: float) -> list[int]:
+    """A group number per row: rows linked by a chain of near-duplicate pairs share one."""
+    parent = list(range(len(vectors)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, _ in near_duplicate_pairs(vectors, threshold):
+        parent[root(i)] = root(j)
+    return [root(i) for i in range(len(vectors))]
+
+
+def make_test_split(rows: list[LabelledRow], params: SplitParams, vectors: np.ndarray | None = None) -> list[str]:
+    """Ids of the test rows, in a deterministic order; near-duplicate groups are never divided."""
+    groups: dict[int, list[LabelledRow]] = defaultdict(list)
+    labels = near_duplicate_groups(vectors, params.group_cosine) if vectors is not None else range(len(rows))
+    for row, group in zip(rows, labels):
+        groups[group].append(row)
+    strata: dict[tuple[str, str], list[list[LabelledRow]]] = defaultdict(list)
+    for members in groups.values():
+        if any(r.register in ALWAYS_TRAIN_REGISTERS for r in members):
+            continue
+        first = min(members, key=lambda r: r.id)
+        strata[(first.register, first.labels[0] if first.labels else "none")].append(members)
     rng = random.Random(params.seed)
-    test = []
+    test: list[str] = []
     for key in sorted(strata):
-        ids = sorted(strata[key])
-        rng.shuffle(ids)
-        test += ids[: round(len(ids) * params.test_fraction)]
+        stratum = sorted(strata[key], key=lambda members: min(r.id for r in members))
+        rng.shuffle(stratum)
+        target, taken = round(sum(len(m) for m in stratum) * params.test_fraction), 0
+        for members in stratum:
+            if taken >= target:
+                break
+            test += [r.id for r in members]
+            taken += len(members)
     return sorted(test)
 
 

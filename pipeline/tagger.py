@@ -39,12 +39,17 @@ class EmbeddedTexts:
         return sums / np.where(norms == 0, 1.0, norms)
 
 
-def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> EmbeddedTexts:
-    """Split every (non-blank) text into pieces within the encoder's limit and encode each distinct piece once."""
-    pieces = [
+def text_pieces(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> list[list[str]]:
+    """Each text's sentences, long ones cut into pieces within the encoder's limit."""
+    return [
         [piece for sentence in sentences for piece in encoder.within_limit(sentence)]
         for sentences in splitter.split(texts)
     ]
+
+
+def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> EmbeddedTexts:
+    """Split every (non-blank) text into pieces within the encoder's limit and encode each distinct piece once."""
+    pieces = text_pieces(texts, splitter, encoder)
     unique = list(dict.fromkeys(piece for text_pieces in pieces for piece in text_pieces))
     position = {piece: i for i, piece in enumerate(unique)}
     unique_vectors = encoder.encode(unique)
@@ -74,6 +79,14 @@ def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
 
 
+def model_encoder(model: SavedModel) -> Encoder:
+    """The encoder a saved model was trained with, its fine-tuned adapter merged in."""
+    encoder = load_encoder(model.encoder)
+    if model.adapter is not None:
+        encoder.apply_adapter(model.adapter, model.adapter_scale)
+    return encoder
+
+
 @dataclass
 class TagResult:
     """What the product says about one text."""
@@ -95,7 +108,7 @@ class Tagger:
         max_evidence: int = 3,
     ) -> None:
         self.model = model
-        self.encoder = encoder or load_encoder(model.encoder)
+        self.encoder = encoder or model_encoder(model)
         self.splitter = splitter or SentenceSplitter(model.text)
         self.max_evidence = max_evidence
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from pipeline.config import Params
 from pipeline.data import LabelledRow, label_matrix
-from pipeline.encode import Encoder
+from pipeline.encode import Encoder, SentenceTransformerEncoder
 from pipeline.errors import InputError
 from pipeline.evaluate import multilabel_metrics
 from pipeline.heads import HEADS
 from pipeline.model import SavedModel
-from pipeline.tagger import EmbeddedTexts, aggregate, embed_texts, piece_and_text_probabilities
+from pipeline.tagger import EmbeddedTexts, aggregate, embed_texts, piece_and_text_probabilities, text_pieces
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 
@@ -73,6 +74,59 @@ def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -
     return thresholds
 
 
+@dataclass
+class FittedHead:
+    head: object
+    thresholds: np.ndarray
+    figures: dict  # on texts the thresholds were chosen on, never the test split
+    method: str
+    adapter: dict[str, np.ndarray] | None = None
+
+
+def _fit_frozen(embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy) -> FittedHead:
+    """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
+    oof = out_of_fold_probabilities(embedded, Y, params)
+    thresholds = tune_thresholds(Y, oof, params.train.min_threshold, params.train.max_threshold)
+    head = new_head(params).fit(embedded.text_vectors(), Y)
+    method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
+    return FittedHead(head, thresholds, multilabel_metrics(Y, oof >= thresholds, taxonomy.ids), method)
+
+
+def _fit_finetuned(
+    texts: list[str], Y: np.ndarray, params: Params, taxonomy: Taxonomy, encoder: Encoder, splitter: SentenceSplitter
+) -> FittedHead:
+    """Adapters and head trained on most training rows; epoch and thresholds chosen on the rest."""
+    base = getattr(encoder, "base", encoder)  # under the embedding cache, if any
+    if not isinstance(base, SentenceTransformerEncoder):
+        raise InputError("fine-tuning (finetune.epochs > 0) needs encoder.backend: sentence_transformers")
+    tuning = params.finetune
+    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+    fit_idx, val_idx = train_test_split(
+        np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
+    )
+    low, high = params.train.min_threshold, params.train.max_threshold
+
+    def validation_macro_f1(probs: np.ndarray) -> float:
+        thresholds = tune_thresholds(Y[val_idx], probs, low, high)
+        return multilabel_metrics(Y[val_idx], probs >= thresholds, taxonomy.ids)["macro_f1"]
+
+    from pipeline.finetune import finetune  # imports torch: only when fine-tuning
+
+    pieces = text_pieces(texts, splitter, encoder)
+    result = finetune(base.model, pieces, Y, fit_idx, val_idx, tuning, validation_macro_f1)
+    log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
+    base.apply_adapter(result.adapter, tuning.scale)
+    head = HEADS[params.train.head].from_arrays({"coef": result.coef, "intercept": result.intercept})
+    probs = text_probabilities(head, embed_texts(texts, splitter, encoder), params.train.aggregation)
+    thresholds = tune_thresholds(Y[val_idx], probs[val_idx], low, high)
+    figures = multilabel_metrics(Y[val_idx], probs[val_idx] >= thresholds, taxonomy.ids)
+    method = (
+        f"{len(val_idx)} training rows held out of fine-tuning "
+        f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
+    )
+    return FittedHead(head, thresholds, figures, method, adapter=result.adapter)
+
+
 def fit_model(
     rows: list[LabelledRow],
     params: Params,
@@ -80,23 +134,32 @@ def fit_model(
     encoder: Encoder,
     splitter: SentenceSplitter,
 ) -> tuple[SavedModel, dict]:
-    """Train on `rows`; return the model and its cross-validated figures."""
+    """Train on `rows`; return the model and the figures its thresholds were chosen on.
+
+    With `finetune.epochs > 0` the encoder is adapted first and, from then on, `encoder`
+    gives the adapted vectors (its adapter is merged in place).
+    """
     Y = label_matrix(rows, taxonomy)
     too_few = [f"{b} ({n})" for b, n in zip(taxonomy.ids, Y.sum(axis=0)) if n < params.train.cv_folds]
     if too_few:
         raise InputError(
             f"too few labelled texts to train ({params.train.cv_folds} needed per behaviour): {', '.join(too_few)}"
         )
-    log.info("embedding %d labelled texts", len(rows))
-    embedded = embed_texts([r.text for r in rows], splitter, encoder)
-    oof = out_of_fold_probabilities(embedded, Y, params)
-    thresholds = tune_thresholds(Y, oof, params.train.min_threshold, params.train.max_threshold)
-    cv_figures = multilabel_metrics(Y, oof >= thresholds, taxonomy.ids)
-    head = new_head(params).fit(embedded.text_vectors(), Y)
+    texts = [r.text for r in rows]
+    log.info("training on %d labelled texts", len(rows))
+    if params.finetune.epochs > 0:
+        fitted = _fit_finetuned(texts, Y, params, taxonomy, encoder, splitter)
+    else:
+        fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy)
     card = {
         "name": "System Leadership Behaviours tagger",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "encoder": {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens},
+        "encoder": {
+            "name": encoder.name,
+            "dim": encoder.dim,
+            "max_tokens": encoder.max_tokens,
+            "fine_tuned": fitted.adapter is not None,
+        },
         "head": params.train.head,
         "aggregation": params.train.aggregation,
         "training_data": {
@@ -105,8 +168,8 @@ def fit_model(
             "rows_per_register": {reg: sum(r.register == reg for r in rows) for reg in sorted({r.register for r in rows})},
             "texts_with_no_behaviour": int((Y.sum(axis=1) == 0).sum()),
         },
-        "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, thresholds)},
-        "evaluation": {"cross_validation": summarise(cv_figures)},
+        "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, fitted.thresholds)},
+        "evaluation": {"training": {"method": fitted.method, **summarise(fitted.figures)}},
         "intended_use": (
             "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
             "gives evidence about, with the sentences that carry it, to help people read many comments."
@@ -126,12 +189,14 @@ def fit_model(
         text=params.text,
         head_type=params.train.head,
         head_params={"C": params.train.C, "class_weight": params.train.class_weight},
-        head=head,
+        head=fitted.head,
         aggregation=params.train.aggregation,
-        thresholds=thresholds,
+        thresholds=fitted.thresholds,
         card=card,
+        adapter=fitted.adapter,
+        adapter_scale=params.finetune.scale,
     )
-    return model, cv_figures
+    return model, fitted.figures
 
 
 def summarise(figures: dict) -> dict:

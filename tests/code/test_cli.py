@@ -159,13 +159,13 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     labelled.mkdir()
     write_labelled_csv(labelled / "tiny.csv", tiny_rows())
     model = tmp_path / "model"
-    code, out, err = run_cli("split", "--labelled", labelled, "--params", params_file)
+    cache = tmp_path / "cache.sqlite3"
+    code, out, err = run_cli("split", "--labelled", labelled, "--params", params_file, "--embedding-cache", cache)
     assert code == 0, err
     test_ids = (labelled / "test_ids.txt").read_text().split()
     assert 10 <= len(test_ids) <= 20
-    code, _, err = run_cli("split", "--labelled", labelled, "--params", params_file)
+    code, _, err = run_cli("split", "--labelled", labelled, "--params", params_file, "--embedding-cache", cache)
     assert code == 2 and "fixed" in err  # the split is not replaced by accident
-    cache = tmp_path / "cache.sqlite3"
     code, out, err = run_cli("train", "--labelled", labelled, "--params", params_file, "--model-dir", model, "--embedding-cache", cache)
     assert code == 0, err
     assert cache.is_file()
@@ -183,13 +183,14 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert code == 0 and f"texts {len(tiny_rows())}" in out
 
 
-def test_labelled_validate(run_cli, tmp_path):
+def test_labelled_validate(run_cli, tmp_path, params_file):
     good = write_labelled_csv(tmp_path / "good.csv", tiny_rows())
-    code, out, _ = run_cli("labelled", "validate", good)
+    options = ("--params", params_file, "--embedding-cache", tmp_path / "cache.sqlite3")
+    code, out, _ = run_cli("labelled", "validate", good, *options)
     assert code == 0 and f"{len(tiny_rows())} labelled rows, no problems" in out
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text,labels,polarity,register,source\nx1,hello,leadership,+,exit_survey,a\n")
-    code, out, err = run_cli("labelled", "validate", bad)
+    code, out, err = run_cli("labelled", "validate", bad, *options)
     assert code == 2 and "bad.csv:2: x1: unknown behaviour id(s) leadership" in out
 
 

@@ -29,3 +29,21 @@ def test_ids_file_round_trip(tmp_path):
     assert read_test_ids(path) == set()
     write_test_ids(["b", "a"], path)
     assert read_test_ids(path) == {"a", "b"}
+
+
+def test_near_duplicates_stay_on_one_side():
+    import numpy as np
+
+    from pipeline.split import near_duplicate_groups
+
+    rows = tiny_rows()
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(rows), 16))
+    vectors[1] = vectors[0] + 0.01  # a near duplicate of row 0
+    vectors[2] = vectors[1] + 0.01  # and of row 1: one chain, one group
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = near_duplicate_groups(vectors, 0.99)
+    assert groups[0] == groups[1] == groups[2] and len(set(groups)) == len(rows) - 2
+    for seed in range(10):
+        test = set(make_test_split(rows, SplitParams(test_fraction=0.25, seed=seed), vectors))
+        assert len({rows[i].id in test for i in (0, 1, 2)}) == 1

@@ -1,7 +1,12 @@
-import numpy as np
+import dataclasses
 
-from conftest import tiny_rows
-from pipeline.train import data_fingerprint, tune_thresholds
+import numpy as np
+import pytest
+
+from conftest import tiny_params, tiny_rows
+from pipeline.config import FinetuneParams
+from pipeline.errors import InputError
+from pipeline.train import data_fingerprint, fit_model, tune_thresholds
 
 
 def test_thresholds_maximise_f1_within_bounds():
@@ -34,3 +39,15 @@ def test_fingerprint_changes_with_content_only():
     assert data_fingerprint(rows) == data_fingerprint(list(reversed(rows)))
     changed = [rows[0].__class__(**{**rows[0].__dict__, "text": "different"})] + rows[1:]
     assert data_fingerprint(changed) != data_fingerprint(rows)
+
+
+def test_fine_tuning_needs_the_real_encoder(taxonomy, encoder, splitter):
+    params = dataclasses.replace(tiny_params(), finetune=FinetuneParams(epochs=1))
+    with pytest.raises(InputError, match="needs encoder.backend: sentence_transformers"):
+        fit_model(tiny_rows(), params, taxonomy, encoder, splitter)
+
+
+def test_too_few_examples_of_a_behaviour_is_a_clear_error(taxonomy, encoder, splitter):
+    rows = [r for r in tiny_rows() if r.labels != ("trust",)][:40] + [r for r in tiny_rows() if r.labels == ("trust",)][:1]
+    with pytest.raises(InputError, match=r"too few labelled texts.*trust \(1\)"):
+        fit_model(rows, tiny_params(), taxonomy, encoder, splitter)
