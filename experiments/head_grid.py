@@ -20,7 +20,14 @@ from pipeline.split import partition, read_test_ids
 from pipeline.tagger import embed_texts
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.train import new_head, out_of_fold_probabilities, text_probabilities, tune_thresholds
+from pipeline.train import (
+    choose_thresholds,
+    gated,
+    new_head,
+    out_of_fold_probabilities,
+    text_probabilities,
+    with_any_column,
+)
 
 
 def main() -> None:
@@ -35,11 +42,12 @@ def main() -> None:
     for aggregation, C, class_weight in itertools.product(("text", "max"), (0.5, 1, 2, 4, 8, 16), ("balanced", None)):
         train_params = dataclasses.replace(params.train, aggregation=aggregation, C=C, class_weight=class_weight)
         p = dataclasses.replace(params, train=train_params)
-        oof = out_of_fold_probabilities(train_emb, Y_train, p)
-        thresholds = tune_thresholds(Y_train, oof, train_params.min_threshold, train_params.max_threshold)
-        cv = multilabel_metrics(Y_train, oof >= thresholds, taxonomy.ids)
-        head = new_head(p).fit(train_emb.text_vectors(), Y_train)
-        held = multilabel_metrics(Y_test, text_probabilities(head, test_emb, aggregation) >= thresholds, taxonomy.ids)
+        oof = out_of_fold_probabilities(train_emb, with_any_column(Y_train), p)
+        thresholds, gate = choose_thresholds(Y_train, oof, p, taxonomy.ids)
+        cv = multilabel_metrics(Y_train, gated(oof, thresholds, gate), taxonomy.ids)
+        head = new_head(p).fit(train_emb.text_vectors(), with_any_column(Y_train))
+        test_probs = text_probabilities(head, test_emb, aggregation)
+        held = multilabel_metrics(Y_test, gated(test_probs, thresholds, gate), taxonomy.ids)
         print(
             f"{aggregation:11}  {C:<5} {str(class_weight):12} | {cv['macro_f1']:11.3f}  {cv['none_untagged']:16.3f} |"
             f" {held['macro_f1']:13.3f}  {held['none_untagged']:17.3f}",

@@ -36,6 +36,7 @@ from pipeline.additions import (
     with_rows_appended,
     write_files,
 )
+from pipeline.comparisons import brainstorm_only, leave_register_out
 from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, DataParams, Params, load_params
 from pipeline.data import (
     REGISTERS,
@@ -57,7 +58,7 @@ from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
 from pipeline.stats import corpus_stats, coverage_gaps
-from pipeline.tagger import Tagger, TagResult, embed_texts
+from pipeline.tagger import Tagger, TagResult, embed_texts, predicted_matrix
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.train import fit_model, out_of_fold_probabilities, summarise
@@ -99,17 +100,6 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log pr
 def _load_tagger(model_dir: Path, params: Params, taxonomy: Taxonomy) -> Tagger:
     model = load_model(model_dir, taxonomy.ids)
     return Tagger(model, max_evidence=params.score.max_evidence_per_behaviour)
-
-
-def _tag_rows(tagger: Tagger, rows: list[LabelledRow], chunk_size: int) -> np.ndarray:
-    """Predicted multi-hot matrix for labelled rows, through the same path users score with."""
-    index = {b: j for j, b in enumerate(tagger.model.behaviours)}
-    predicted = np.zeros((len(rows), len(index)), dtype=np.int8)
-    for start in range(0, len(rows), chunk_size):
-        results = tagger.tag([r.text for r in rows[start : start + chunk_size]])
-        for offset, result in enumerate(results):
-            predicted[start + offset, [index[b] for b in result.behaviours]] = 1
-    return predicted
 
 
 # ---------------------------------------------------------------- labelled data
@@ -333,9 +323,7 @@ def labelled_check(
     params_file: ParamsOption = DEFAULT_PARAMS,
     confidence: Annotated[float, typer.Option(help="How sure the model must be to count a disagreement (0-1).")] = 0.9,
     top: Annotated[int, typer.Option(help="How many rows to list.")] = 30,
-    cache: Annotated[
-        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
-    ] = EMBEDDING_CACHE,
+    cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """List likely label errors: rows whose cross-validated predictions confidently disagree with their labels."""
     params = load_params(params_file)
@@ -362,9 +350,7 @@ def split(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing split.")] = False,
-    cache: Annotated[
-        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
-    ] = EMBEDDING_CACHE,
+    cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """Choose the fixed test split (labelled/test_ids.txt) that training never sees; near duplicates stay together."""
     params = load_params(params_file)
@@ -418,9 +404,7 @@ def train(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write the model folder.")] = DEFAULT_MODEL,
-    cache: Annotated[
-        Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")
-    ] = EMBEDDING_CACHE,
+    cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """Train on labelled/ (minus the test split), tune thresholds, evaluate on the test split, save the model."""
     params = load_params(params_file)
@@ -434,7 +418,7 @@ def train(
     console.print(f"{model.card['evaluation']['training']['method']}: " + _headline(training_figures))
     if test_rows:
         tagger = Tagger(model, encoder=encoder, splitter=splitter)
-        predicted = _tag_rows(tagger, test_rows, params.score.chunk_size)
+        predicted = predicted_matrix(tagger, [r.text for r in test_rows], params.score.chunk_size)
         report = evaluation_report(label_matrix(test_rows, taxonomy), predicted, [r.register for r in test_rows], taxonomy)
         model.card["evaluation"]["test"] = summarise(report)
         _print_report(report, taxonomy, "Held-out test split")
@@ -451,10 +435,28 @@ def evaluate(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    leave_register_out: Annotated[
+        bool,
+        typer.Option(
+            "--leave-register-out",
+            help="Instead: train one model per user register without it, evaluate each on the register it never saw.",
+        ),
+    ] = False,
+    against_brainstorm_only: Annotated[
+        bool,
+        typer.Option(
+            "--against-brainstorm-only",
+            help="Also train a model on the brainstorm and framework rows alone and compare on the test split.",
+        ),
+    ] = False,
+    cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """Per-behaviour precision/recall/F1, micro and macro F1, exact match and no-behaviour figures."""
     params = load_params(params_file)
     taxonomy = load_taxonomy()
+    if leave_register_out or against_brainstorm_only:
+        _compare(labelled, model_dir, params, taxonomy, cache, leave_register_out, as_json)
+        return
     if files:
         rows = load_labelled(files, taxonomy)
     else:
@@ -462,12 +464,54 @@ def evaluate(
         if not rows:
             raise InputError(f"no test split in {labelled / TEST_IDS} (run `behaviours split`)")
     tagger = _load_tagger(model_dir, params, taxonomy)
-    predicted = _tag_rows(tagger, rows, params.score.chunk_size)
+    predicted = predicted_matrix(tagger, [r.text for r in rows], params.score.chunk_size)
     report = evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
         _print_report(report, taxonomy, "Evaluation on " + (", ".join(map(str, files)) if files else "the test split"))
+
+
+def _compare(
+    labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, cache: Path, loro: bool, as_json: bool
+) -> None:
+    """Leave-one-register-out, or the shipped model against a brainstorm-only one, in one run."""
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    train_rows, test_rows = partition(rows, read_test_ids(labelled / TEST_IDS))
+    splitter = SentenceSplitter(params.text)
+
+    def new_encoder():
+        return CachedEncoder(load_encoder(params.encoder), cache)
+
+    if loro:
+        reports = leave_register_out(train_rows, rows, params, taxonomy, new_encoder, splitter)
+        figures = {register: summarise(report) for register, report in reports.items()}
+        title = "Leave one register out: trained without the register, evaluated on all of its rows"
+    else:
+        shipped = _load_tagger(model_dir, params, taxonomy)
+        truth = label_matrix(test_rows, taxonomy)
+        registers = [r.register for r in test_rows]
+        predicted = predicted_matrix(shipped, [r.text for r in test_rows], params.score.chunk_size)
+        figures = {
+            "model": summarise(evaluation_report(truth, predicted, registers, taxonomy)),
+            "brainstorm_only": summarise(
+                brainstorm_only(train_rows, test_rows, params, taxonomy, new_encoder, splitter)
+            ),
+        }
+        title = f"{model_dir} against a model trained on brainstorm + framework rows only (test split)"
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    table = Table(title=title)
+    for column in ("", "texts", "macro F1", "micro F1", "no-behaviour left untagged"):
+        table.add_column(column, justify="left" if not column else "right")
+    for name, m in figures.items():
+        untagged = "–" if m["none_untagged"] is None else f"{m['none_untagged']:.3f}"
+        table.add_row(name, str(m["texts"]), f"{m['macro_f1']:.3f}", f"{m['micro_f1']:.3f}", untagged)
+    console.print(table)
+    if not loro:
+        gain = figures["model"]["macro_f1"] - figures["brainstorm_only"]["macro_f1"]
+        console.print(f"macro-F1 gain over brainstorm only: {gain:+.3f}", highlight=False)
 
 
 # ---------------------------------------------------------------- tagging and scoring

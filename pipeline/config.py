@@ -98,6 +98,7 @@ class TrainParams:
     aggregation: str = "max"
     min_threshold: float = 0.2
     max_threshold: float = 0.9
+    gate_max_macro_f1_loss: float = 0.01
 
 
 @dataclass(frozen=True)

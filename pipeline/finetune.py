@@ -116,7 +116,7 @@ def finetune(
 
     def text_vectors(indices: list[int]) -> torch.Tensor:
         flat = [piece for i in indices for piece in pieces[i]]
-        features = st_model.tokenize(flat)
+        features = st_model.preprocess(flat)
         vectors = torch.nn.functional.normalize(st_model(features)["sentence_embedding"], dim=-1)
         owners = torch.tensor([k for k, i in enumerate(indices) for _ in pieces[i]])
         sums = torch.zeros(len(indices), vectors.shape[1]).index_add_(0, owners, vectors)

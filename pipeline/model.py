@@ -1,7 +1,7 @@
 """The saved model: a self-describing folder of JSON and arrays, never pickle.
 
     models/default/
-      config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds
+      config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds, gate
       head.npz      the head's arrays (loaded with allow_pickle=False)
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
@@ -39,6 +39,7 @@ class SavedModel:
     head: Any
     aggregation: str
     thresholds: np.ndarray
+    gate_threshold: float  # the head's last output, "any behaviour", must reach it for any tag
     card: dict[str, Any]
     adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
     adapter_scale: float = 1.0
@@ -53,6 +54,7 @@ class SavedModel:
             "aggregation": self.aggregation,
             "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
+            "gate_threshold": self.gate_threshold,
         }
 
 
@@ -110,6 +112,7 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         head=head,
         aggregation=config["aggregation"],
         thresholds=np.array([config["thresholds"][b] for b in behaviours], dtype=np.float32),
+        gate_threshold=float(config["gate_threshold"]),
         card=card,
         adapter=adapter,
         adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,

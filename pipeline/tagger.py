@@ -7,9 +7,14 @@ sentences. Each behaviour's text probability comes from the text vector, or with
 `max` aggregation from the best of the text vector and any single sentence, and a
 behaviour is tagged when that probability reaches the behaviour's threshold.
 
-Scores shown to people are the probabilities rescaled so that each behaviour's
-threshold sits at 0.5: a score of 0.5 or more always means "tagged", whatever the
-behaviour, and the order of texts by score is the order of their probabilities.
+The head has one more output than there are behaviours: "shows any behaviour at
+all". A text is tagged with a behaviour only when both that behaviour's probability
+and this gate reach their thresholds.
+
+Scores shown to people are the probabilities rescaled so that each threshold sits
+at 0.5, and a behaviour's score is the lower of its own and the gate's: a score of
+0.5 or more always means "tagged", whatever the behaviour, and scores only ever
+rise with the probabilities.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarr
 
 def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Rescale probabilities piecewise-linearly so that each threshold maps to 0.5."""
-    below = 0.5 * probs / thresholds
+    below = 0.5 * probs / np.maximum(thresholds, 1e-6)  # a threshold of 0 passes everything
     above = 0.5 + 0.5 * (probs - thresholds) / (1.0 - thresholds)
     return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
 
@@ -121,8 +126,9 @@ class Tagger:
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
         piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded)
         probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation)
-        scores = display_scores(probs, self.model.thresholds)
-        piece_scores = display_scores(piece_probs, self.model.thresholds)
+        gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
+        scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
+        piece_scores = display_scores(piece_probs[:, :-1], self.model.thresholds)
         for k, i in enumerate(filled):
             lo, hi = embedded.offsets[k], embedded.offsets[k + 1]
             results[i] = self._result(scores[k], embedded.pieces[k], piece_scores[lo:hi])
@@ -145,3 +151,13 @@ class Tagger:
             scores={b: round(float(s), 4) for b, s in zip(ids, scores)},
             evidence=evidence,
         )
+
+
+def predicted_matrix(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> np.ndarray:
+    """Multi-hot matrix (texts × behaviours) of the tags the tagger gives, tagged chunk by chunk."""
+    index = {b: j for j, b in enumerate(tagger.model.behaviours)}
+    predicted = np.zeros((len(texts), len(index)), dtype=np.int8)
+    for start in range(0, len(texts), chunk_size):
+        for offset, result in enumerate(tagger.tag(texts[start : start + chunk_size])):
+            predicted[start + offset, [index[b] for b in result.behaviours]] = 1
+    return predicted

@@ -74,10 +74,40 @@ def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -
     return thresholds
 
 
+def with_any_column(Y: np.ndarray) -> np.ndarray:
+    """The label matrix plus a last column: does the text show any behaviour (the gate's target)."""
+    return np.column_stack([Y, Y.any(axis=1)]).astype(Y.dtype)
+
+
+def gated(probs: np.ndarray, thresholds: np.ndarray, gate_threshold: float) -> np.ndarray:
+    """Tags from probabilities with a last "any behaviour" column: a behaviour needs both its threshold and the gate."""
+    return (probs[:, :-1] >= thresholds) & (probs[:, -1:] >= gate_threshold)
+
+
+def choose_thresholds(Y: np.ndarray, probs: np.ndarray, params: Params, ids: tuple[str, ...]) -> tuple[np.ndarray, float]:
+    """Per-behaviour thresholds (best F1 each), then the strictest gate costing at most `gate_max_macro_f1_loss`.
+
+    `probs` has a last column for "any behaviour". The gate lets a text be tagged only
+    when the model is sure enough that it shows some behaviour at all: one decision
+    learned from every labelled text, which leaves far fewer no-behaviour texts
+    tagged than thirteen separate thresholds do (docs/decisions.md).
+    """
+    low, high = params.train.min_threshold, params.train.max_threshold
+    thresholds = tune_thresholds(Y, probs[:, :-1], low, high)
+    ungated = multilabel_metrics(Y, probs[:, :-1] >= thresholds, ids)["macro_f1"]
+    gate = 0.0
+    for candidate in np.round(np.arange(0.05, 0.951, 0.05), 2):
+        macro = multilabel_metrics(Y, gated(probs, thresholds, candidate), ids)["macro_f1"]
+        if macro >= ungated - params.train.gate_max_macro_f1_loss:
+            gate = float(candidate)
+    return thresholds, gate
+
+
 @dataclass
 class FittedHead:
-    head: object
+    head: object  # one output per behaviour, then one for "any behaviour"
     thresholds: np.ndarray
+    gate_threshold: float
     figures: dict  # on texts the thresholds were chosen on, never the test split
     method: str
     adapter: dict[str, np.ndarray] | None = None
@@ -85,11 +115,12 @@ class FittedHead:
 
 def _fit_frozen(embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy) -> FittedHead:
     """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
-    oof = out_of_fold_probabilities(embedded, Y, params)
-    thresholds = tune_thresholds(Y, oof, params.train.min_threshold, params.train.max_threshold)
-    head = new_head(params).fit(embedded.text_vectors(), Y)
+    oof = out_of_fold_probabilities(embedded, with_any_column(Y), params)
+    thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
+    head = new_head(params).fit(embedded.text_vectors(), with_any_column(Y))
     method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
-    return FittedHead(head, thresholds, multilabel_metrics(Y, oof >= thresholds, taxonomy.ids), method)
+    figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
+    return FittedHead(head, thresholds, gate, figures, method)
 
 
 def _fit_finetuned(
@@ -104,27 +135,26 @@ def _fit_finetuned(
     fit_idx, val_idx = train_test_split(
         np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
     )
-    low, high = params.train.min_threshold, params.train.max_threshold
 
     def validation_macro_f1(probs: np.ndarray) -> float:
-        thresholds = tune_thresholds(Y[val_idx], probs, low, high)
-        return multilabel_metrics(Y[val_idx], probs >= thresholds, taxonomy.ids)["macro_f1"]
+        thresholds, gate = choose_thresholds(Y[val_idx], probs, params, taxonomy.ids)
+        return multilabel_metrics(Y[val_idx], gated(probs, thresholds, gate), taxonomy.ids)["macro_f1"]
 
     from pipeline.finetune import finetune  # imports torch: only when fine-tuning
 
     pieces = text_pieces(texts, splitter, encoder)
-    result = finetune(base.model, pieces, Y, fit_idx, val_idx, tuning, validation_macro_f1)
+    result = finetune(base.model, pieces, with_any_column(Y), fit_idx, val_idx, tuning, validation_macro_f1)
     log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
     base.apply_adapter(result.adapter, tuning.scale)
     head = HEADS[params.train.head].from_arrays({"coef": result.coef, "intercept": result.intercept})
     probs = text_probabilities(head, embed_texts(texts, splitter, encoder), params.train.aggregation)
-    thresholds = tune_thresholds(Y[val_idx], probs[val_idx], low, high)
-    figures = multilabel_metrics(Y[val_idx], probs[val_idx] >= thresholds, taxonomy.ids)
+    thresholds, gate = choose_thresholds(Y[val_idx], probs[val_idx], params, taxonomy.ids)
+    figures = multilabel_metrics(Y[val_idx], gated(probs[val_idx], thresholds, gate), taxonomy.ids)
     method = (
         f"{len(val_idx)} training rows held out of fine-tuning "
         f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
     )
-    return FittedHead(head, thresholds, figures, method, adapter=result.adapter)
+    return FittedHead(head, thresholds, gate, figures, method, adapter=result.adapter)
 
 
 def fit_model(
@@ -169,6 +199,7 @@ def fit_model(
             "texts_with_no_behaviour": int((Y.sum(axis=1) == 0).sum()),
         },
         "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, fitted.thresholds)},
+        "gate_threshold": fitted.gate_threshold,
         "evaluation": {"training": {"method": fitted.method, **summarise(fitted.figures)}},
         "intended_use": (
             "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
@@ -192,6 +223,7 @@ def fit_model(
         head=fitted.head,
         aggregation=params.train.aggregation,
         thresholds=fitted.thresholds,
+        gate_threshold=fitted.gate_threshold,
         card=card,
         adapter=fitted.adapter,
         adapter_scale=params.finetune.scale,

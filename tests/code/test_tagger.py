@@ -82,3 +82,14 @@ def test_long_text_is_scored_whole(tagger):
     long_text = filler + " He explains the reasons behind every rota decision."
     [result] = tagger.tag([long_text])
     assert "trust" in result.behaviours  # the last sentence was not cut off
+
+
+def test_a_score_of_one_half_or_more_means_tagged_even_through_the_gate(tagger):
+    texts = [
+        "He explains the reasons behind every rota decision.",
+        "The canteen closes too early.",
+        "Supported me to apply for training. Pay is too low.",
+        "n/a",
+    ]
+    for result in tagger.tag(texts):
+        assert {b for b, s in result.scores.items() if s >= 0.5} == set(result.behaviours)

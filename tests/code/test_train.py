@@ -51,3 +51,18 @@ def test_too_few_examples_of_a_behaviour_is_a_clear_error(taxonomy, encoder, spl
     rows = [r for r in tiny_rows() if r.labels != ("trust",)][:40] + [r for r in tiny_rows() if r.labels == ("trust",)][:1]
     with pytest.raises(InputError, match=r"too few labelled texts.*trust \(1\)"):
         fit_model(rows, tiny_params(), taxonomy, encoder, splitter)
+
+
+def test_gate_is_the_strictest_that_costs_little_macro_f1(params, taxonomy):
+    from pipeline.train import choose_thresholds, gated, with_any_column
+
+    rng = np.random.default_rng(0)
+    Y = (rng.random((200, 13)) < 0.1).astype(int)
+    behaviour_probs = np.clip(Y * 0.7 + rng.random((200, 13)) * 0.4, 0, 1)
+    any_prob = np.where(Y.any(axis=1), 0.9, 0.2)[:, None]  # a gate that knows the no-behaviour texts
+    probs = np.hstack([behaviour_probs, any_prob])
+    assert with_any_column(Y)[:, -1].tolist() == Y.any(axis=1).astype(int).tolist()
+    thresholds, gate = choose_thresholds(Y, probs, params, taxonomy.ids)
+    assert 0.2 <= gate <= 0.9  # closed on the no-behaviour texts (0.2), open to the others (0.9)
+    tags = gated(probs, thresholds, gate)
+    assert not tags[~Y.any(axis=1)].any()

@@ -43,20 +43,36 @@ def test_no_behaviour_is_left_untagged(shipped, text):
     assert result.status == "ok" and result.behaviours == [], result.scores
 
 
-def test_names_do_not_change_confident_tags(shipped, taxonomy):
-    """Names move scores a little (an embedding property); they must not flip a confident decision.
+NAMES = ("Sarah", "Mohammed", "Wei", "Siobhan", "Olu", "Priya", "Tomasz", "Gareth")
+TEMPLATES = (
+    "{} explained why the ward was closing and answered every question honestly.",
+    "{} pushed me to apply for the band 6 post and found me a mentor.",
+    "{} never follows up on anything agreed at the team meeting.",
+    "{} got the council and the GP practices to agree one discharge pathway.",
+    "{} shut down every new idea we brought to the huddle.",
+    "Pay is too low and {} says the rota is out of her hands.",
+)
 
-    Tags within 0.15 of the 0.5 line can flip with a name: a known limit (docs/decisions.md).
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: names flip 15% of tag sets (7 of 48) with the frozen MiniLM; "
+    "masking names before encoding is the planned fix (docs/decisions.md)",
+)
+def test_names_rarely_change_the_tags(shipped):
+    """CheckList-style invariance: swapping the person's name should not change the tags.
+
+    Names do move scores a little (an embedding property; docs/decisions.md), so a
+    tag near its threshold can flip. Measured as a failure rate over templates × names
+    against each template's most common tag set, and held under 10%.
     """
-    template = "{} explained why the ward was closing and answered every question honestly."
-    results = shipped.tag([template.format(name) for name in ("Sarah", "Mohammed", "Wei", "Siobhan")])
-    assert len({r.behaviours[0] for r in results}) == 1
-    for behaviour in taxonomy.ids:
-        scores = [r.scores[behaviour] for r in results]
-        if max(scores) >= 0.65:
-            assert min(scores) >= 0.5, (behaviour, scores)  # confidently tagged for one name: tagged for all
-        if min(scores) <= 0.35:
-            assert max(scores) < 0.5, (behaviour, scores)  # confidently untagged for one: untagged for all
+    flips = 0
+    for template in TEMPLATES:
+        results = shipped.tag([template.format(name) for name in NAMES])
+        tag_sets = [frozenset(r.behaviours) for r in results]
+        majority = max(set(tag_sets), key=tag_sets.count)
+        flips += sum(tags != majority for tags in tag_sets)
+    assert flips / (len(TEMPLATES) * len(NAMES)) <= 0.10, flips
 
 
 def test_evidence_points_at_the_right_sentence(shipped):

@@ -1,0 +1,38 @@
+import dataclasses
+
+from conftest import tiny_rows
+from pipeline.comparisons import brainstorm_only, leave_register_out
+from pipeline.data import USER_REGISTERS
+
+
+def _with_registers(rows, registers):
+    return [dataclasses.replace(r, register=registers[i % len(registers)]) for i, r in enumerate(rows)]
+
+
+def test_leave_register_out_never_trains_on_the_register_it_evaluates(params, taxonomy, encoder, splitter, monkeypatch):
+    rows = _with_registers(tiny_rows(), USER_REGISTERS)
+    from pipeline import comparisons
+
+    seen = []
+    real_fit = comparisons.fit_model
+
+    def spy(train_rows, *args):
+        seen.append({r.register for r in train_rows})
+        return real_fit(train_rows, *args)
+
+    monkeypatch.setattr(comparisons, "fit_model", spy)
+    reports = leave_register_out(rows, rows, params, taxonomy, lambda: encoder, splitter)
+    assert list(reports) == list(USER_REGISTERS)
+    for register, trained_on in zip(USER_REGISTERS, seen):
+        assert register not in trained_on
+        assert reports[register]["texts"] == sum(r.register == register for r in rows)
+        assert set(reports[register]["per_register"]) == {register}
+
+
+def test_brainstorm_only_trains_on_brainstorm_and_framework_rows(params, taxonomy, encoder, splitter):
+    rows = _with_registers(tiny_rows(), ["brainstorm", "brainstorm", "brainstorm", "exit_survey"])
+    train = [r for r in rows if r.register == "brainstorm"]
+    test = [r for r in rows if r.register == "exit_survey"]
+    report = brainstorm_only(rows, test, params, taxonomy, lambda: encoder, splitter)
+    assert report["texts"] == len(test) and 0.0 <= report["macro_f1"] <= 1.0
+    assert len(train) >= 3 * 13
