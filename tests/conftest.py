@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import EncoderParams, Params, SplitParams, TextParams, TrainParams
+from pipeline.config import PROJECT_ROOT, EncoderParams, Params, SplitParams, TextParams, TrainParams, load_params
 from pipeline.data import COLUMNS, LabelledRow
-from pipeline.encode import HashingEncoder
-from pipeline.model import save_model
+from pipeline.encode import HashingEncoder, SentenceTransformerEncoder
+from pipeline.model import load_model, save_model
+from pipeline.tagger import Tagger
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.train import fit_model
@@ -209,3 +210,37 @@ def run_cli(monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+# ---------------------------------------------------------------- the real encoder (tests/model)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/model" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def real_params():
+    return load_params()
+
+
+@pytest.fixture(scope="session")
+def real_encoder(real_params):
+    return SentenceTransformerEncoder(real_params.encoder)
+
+
+@pytest.fixture(scope="session")
+def real_splitter(real_params):
+    return SentenceSplitter(real_params.text)
+
+
+@pytest.fixture(scope="session")
+def shipped_model_dir():
+    return PROJECT_ROOT / "models" / "default"
+
+
+@pytest.fixture(scope="session")
+def shipped(taxonomy, real_encoder, real_splitter, shipped_model_dir):
+    return Tagger(load_model(shipped_model_dir, taxonomy.ids), encoder=real_encoder, splitter=real_splitter)
