@@ -58,9 +58,17 @@ from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
 from pipeline.stats import corpus_stats, coverage_gaps
-from pipeline.tagger import Tagger, TagResult, embed_texts, predicted_matrix
+from pipeline.tagger import Tagger, TagResult, embed_texts, predicted_matrix, result_columns
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
+from pipeline.promote import refusals
+from pipeline.tracking import (
+    REGISTERED_MODEL,
+    log_evaluation,
+    log_training,
+    record_promotion,
+    registered_tagger,
+)
 from pipeline.train import fit_model, out_of_fold_probabilities, summarise
 
 DEFAULT_LABELLED = PROJECT_ROOT / "labelled"
@@ -115,6 +123,9 @@ SHORT_REGISTERS = {  # column headings narrow enough for an 80-column terminal
     "framework": "frame",
 }
 CacheOption = Annotated[Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")]
+TrackOption = Annotated[
+    bool, typer.Option("--track/--no-track", help="Log the run to MLflow (experiments/, or MLFLOW_TRACKING_URI).")
+]
 
 
 def _text_vectors(texts: list[str], params: Params, cache: Path) -> np.ndarray:
@@ -405,6 +416,7 @@ def train(
     params_file: ParamsOption = DEFAULT_PARAMS,
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write the model folder.")] = DEFAULT_MODEL,
     cache: CacheOption = EMBEDDING_CACHE,
+    track: TrackOption = True,
 ) -> None:
     """Train on labelled/ (minus the test split), tune thresholds, evaluate on the test split, save the model."""
     params = load_params(params_file)
@@ -416,6 +428,7 @@ def train(
     splitter = SentenceSplitter(params.text)
     model, training_figures = fit_model(train_rows, params, taxonomy, encoder, splitter)
     console.print(f"{model.card['evaluation']['training']['method']}: " + _headline(training_figures))
+    report = None
     if test_rows:
         tagger = Tagger(model, encoder=encoder, splitter=splitter)
         predicted = predicted_matrix(tagger, [r.text for r in test_rows], params.score.chunk_size)
@@ -424,6 +437,9 @@ def train(
         _print_report(report, taxonomy, "Held-out test split")
     save_model(model, model_dir)
     console.print(f"model saved to {model_dir} ({encoder.encoded} pieces encoded, the rest from the embedding cache)")
+    if track:
+        run_id, version = log_training(model_dir, params, model.card, report)
+        console.print(f"MLflow run {run_id}; registered as {REGISTERED_MODEL} version {version} (alias: challenger)")
 
 
 @app.command()
@@ -450,6 +466,7 @@ def evaluate(
         ),
     ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
+    track: TrackOption = True,
 ) -> None:
     """Per-behaviour precision/recall/F1, micro and macro F1, exact match and no-behaviour figures."""
     params = load_params(params_file)
@@ -466,10 +483,13 @@ def evaluate(
     tagger = _load_tagger(model_dir, params, taxonomy)
     predicted = predicted_matrix(tagger, [r.text for r in rows], params.score.chunk_size)
     report = evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
+    source = ", ".join(map(str, files)) if files else "the test split"
+    if track:
+        log_evaluation(report, model_dir, source)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        _print_report(report, taxonomy, "Evaluation on " + (", ".join(map(str, files)) if files else "the test split"))
+        _print_report(report, taxonomy, f"Evaluation on {source}")
 
 
 def _compare(
@@ -512,6 +532,61 @@ def _compare(
     if not loro:
         gain = figures["model"]["macro_f1"] - figures["brainstorm_only"]["macro_f1"]
         console.print(f"macro-F1 gain over brainstorm only: {gain:+.3f}", highlight=False)
+
+
+@app.command()
+def promote(
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if the gate refuses (needs --reason).")] = False,
+    reason: Annotated[Optional[str], typer.Option(help="Why the gate is overridden (logged).")] = None,
+) -> None:
+    """Make the MLflow `challenger` the `champion` if it is no worse on the test split (rules in params.yaml)."""
+    if force and not reason:
+        raise InputError("--force needs --reason: say why the promotion gate is overridden")
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    _, test_rows = partition(load_labelled(labelled_files(labelled), taxonomy), read_test_ids(labelled / TEST_IDS))
+    challenger = registered_tagger("challenger")
+    if challenger is None:
+        raise InputError(f"no model version of {REGISTERED_MODEL} has the alias challenger (run `behaviours train`)")
+    champion = registered_tagger("champion")
+    reports = {"challenger": _report_on(challenger[1], test_rows, params, taxonomy)}
+    if champion is not None:
+        reports["champion"] = _report_on(champion[1], test_rows, params, taxonomy)
+    version = challenger[0]
+    reasons = refusals(reports["champion"], reports["challenger"], params.promote) if champion else []
+    _print_comparison(reports, taxonomy, champion[0] if champion else None, version)
+    comparison = {name: summarise(report) for name, report in reports.items()} | {"refusals": reasons}
+    if reasons and not force:
+        for line in reasons:
+            console.print(f"refused: {line}", highlight=False)
+        console.print(f"version {version} not promoted; the champion stays version {champion[0]}", highlight=False)
+        raise typer.Exit(1)
+    record_promotion(version, comparison, reason if reasons else None)
+    note = f" (forced: {reason})" if reasons else ""
+    console.print(f"version {version} is now the champion{note}", highlight=False)
+
+
+def _report_on(tagger: Tagger, rows: list[LabelledRow], params: Params, taxonomy: Taxonomy) -> dict:
+    predicted = predicted_matrix(tagger, [r.text for r in rows], params.score.chunk_size)
+    return evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
+
+
+def _print_comparison(reports: dict, taxonomy: Taxonomy, champion: str | None, challenger: str) -> None:
+    table = Table(title=f"champion (version {champion or '–'}) vs challenger (version {challenger}) on the test split")
+    for column in ("", "champion", "challenger", "change"):
+        table.add_column(column, justify="left" if not column else "right")
+    rows = [("macro-F1", lambda r: r["macro_f1"]), ("no-behaviour left untagged", lambda r: r["none_untagged"] or 0.0)]
+    rows += [(f"F1 {b.name}", lambda r, b=b: r["per_behaviour"][b.id]["f1"]) for b in taxonomy.behaviours]
+    for label, value in rows:
+        new = value(reports["challenger"])
+        if "champion" in reports:
+            old = value(reports["champion"])
+            table.add_row(label, f"{old:.3f}", f"{new:.3f}", f"{new - old:+.3f}")
+        else:
+            table.add_row(label, "–", f"{new:.3f}", "")
+    console.print(table)
 
 
 # ---------------------------------------------------------------- tagging and scoring
@@ -566,15 +641,6 @@ def _print_tag_result(result: TagResult, taxonomy: Taxonomy) -> None:
                 console.print(f"    “{item['sentence']}”  ({item['score']:.2f})", markup=False, highlight=False)
 
 
-def _result_columns(results: list[TagResult], ids: tuple[str, ...]) -> dict[str, list]:
-    columns: dict[str, list] = {"behaviours": [";".join(r.behaviours) for r in results]}
-    for behaviour_id in ids:
-        columns[f"score_{behaviour_id}"] = [r.scores.get(behaviour_id) for r in results]
-    columns["evidence"] = [json.dumps(r.evidence, ensure_ascii=False) for r in results]
-    columns["status"] = [r.status for r in results]
-    return columns
-
-
 @app.command()
 def score(
     input_file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")],
@@ -607,7 +673,7 @@ def score(
         for start in range(0, len(texts), chunk):
             results += tagger.tag(texts[start : start + chunk])
             progress.update(task, advance=min(chunk, len(texts) - start))
-    scored = pd.concat([frame, pd.DataFrame(_result_columns(results, taxonomy.ids), index=frame.index)], axis=1)
+    scored = pd.concat([frame, pd.DataFrame(result_columns(results, taxonomy.ids), index=frame.index)], axis=1)
     write_table(scored, output)
     _print_summary(results, taxonomy, output)
 

@@ -128,6 +128,14 @@ class ScoreParams:
 
 
 @dataclass(frozen=True)
+class PromoteParams:
+    """The promotion gate: how far a challenger may fall behind the champion and still replace it."""
+
+    max_macro_f1_drop: float = 0.0
+    max_behaviour_f1_drop: float = 0.05
+
+
+@dataclass(frozen=True)
 class Params:
     encoder: EncoderParams = field(default_factory=EncoderParams)
     text: TextParams = field(default_factory=TextParams)
@@ -136,6 +144,7 @@ class Params:
     train: TrainParams = field(default_factory=TrainParams)
     finetune: FinetuneParams = field(default_factory=FinetuneParams)
     score: ScoreParams = field(default_factory=ScoreParams)
+    promote: PromoteParams = field(default_factory=PromoteParams)
 
 
 def _build(cls: type, values: dict[str, Any] | None, where: str) -> Any:

@@ -19,6 +19,7 @@ rise with the probabilities.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -161,3 +162,13 @@ def predicted_matrix(tagger: Tagger, texts: list[str], chunk_size: int = 512) ->
         for offset, result in enumerate(tagger.tag(texts[start : start + chunk_size])):
             predicted[start + offset, [index[b] for b in result.behaviours]] = 1
     return predicted
+
+
+def result_columns(results: list[TagResult], ids: tuple[str, ...]) -> dict[str, list]:
+    """The output contract of `behaviours score` (and of the MLflow model), column by column."""
+    columns: dict[str, list] = {"behaviours": [";".join(r.behaviours) for r in results]}
+    for behaviour_id in ids:
+        columns[f"score_{behaviour_id}"] = [r.scores.get(behaviour_id) for r in results]
+    columns["evidence"] = [json.dumps(r.evidence, ensure_ascii=False) for r in results]
+    columns["status"] = [r.status for r in results]
+    return columns

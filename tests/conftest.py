@@ -160,6 +160,14 @@ def tiny_params() -> Params:
     )
 
 
+@pytest.fixture(autouse=True)
+def _tracking_store_in_tmp(tmp_path_factory, monkeypatch):
+    """No test writes to the project's MLflow store."""
+    store = tmp_path_factory.getbasetemp() / "mlflow"
+    store.mkdir(exist_ok=True)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+
+
 @pytest.fixture(scope="session")
 def taxonomy():
     return load_taxonomy()

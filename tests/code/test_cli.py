@@ -166,20 +166,23 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert 10 <= len(test_ids) <= 20
     code, _, err = run_cli("split", "--labelled", labelled, "--params", params_file, "--embedding-cache", cache)
     assert code == 2 and "fixed" in err  # the split is not replaced by accident
-    code, out, err = run_cli("train", "--labelled", labelled, "--params", params_file, "--model-dir", model, "--embedding-cache", cache)
+    code, out, err = run_cli(
+        "train", "--labelled", labelled, "--params", params_file, "--model-dir", model, "--embedding-cache", cache,
+        "--no-track",
+    )
     assert code == 0, err
     assert cache.is_file()
     assert "Held-out test split" in out and (model / "card.json").is_file()
     card = json.loads((model / "card.json").read_text())
     assert card["training_data"]["rows"] == len(tiny_rows()) - len(test_ids)
     assert card["evaluation"]["test"]["texts"] == len(test_ids)
-    code, out, err = run_cli("evaluate", "--labelled", labelled, "--model", model, "--params", params_file, "--json")
+    code, out, err = run_cli("evaluate", "--labelled", labelled, "--model", model, "--params", params_file, "--json", "--no-track")
     assert code == 0, err
     report = json.loads(out)
     assert report["texts"] == len(test_ids)
     assert set(report["per_behaviour"]) == set(card["thresholds"])
     assert {"macro_f1", "micro_f1", "exact_match", "none_untagged", "none_precision", "per_register"} <= set(report)
-    code, out, err = run_cli("evaluate", labelled / "tiny.csv", "--model", model, "--params", params_file)
+    code, out, err = run_cli("evaluate", labelled / "tiny.csv", "--model", model, "--params", params_file, "--no-track")
     assert code == 0 and f"texts {len(tiny_rows())}" in out
 
 
