@@ -10,7 +10,7 @@ EXAMPLE := examples/exit_survey.csv
 SCORED  := out/exit_survey_scored.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast
+.PHONY: help install demo test test-fast repro
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,3 +37,6 @@ test: $(STAMP) ## Run the whole test suite (unit, data, and integration with the
 
 test-fast: $(STAMP) ## Run only the fast tests (stand-in encoder, no MiniLM)
 	$(PY) -m pytest -m "not integration"
+
+repro: $(STAMP) ## Rerun the DVC pipeline (validate → embed → train → evaluate); only what changed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro

@@ -52,13 +52,13 @@ from pipeline.data import (
 )
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
-from pipeline.evaluate import evaluation_report
-from pipeline.io import read_table, table_format, write_table
+from pipeline.evaluate import evaluation_report, plot_tables
+from pipeline.io import atomic_write_text, read_table, table_format, write_table
 from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
 from pipeline.stats import corpus_stats, coverage_gaps
-from pipeline.tagger import Tagger, TagResult, embed_texts, predicted_matrix, result_columns
+from pipeline.tagger import Tagger, TagResult, embed_texts, result_columns, tag_matrices
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.promote import refusals
@@ -411,6 +411,23 @@ def _headline(report: dict) -> str:
 
 
 @app.command()
+def embed(
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    cache: CacheOption = EMBEDDING_CACHE,
+) -> None:
+    """Encode every labelled text's sentences into the embedding cache (only those not there yet)."""
+    params = load_params(params_file)
+    rows = load_labelled(labelled_files(labelled), load_taxonomy())
+    encoder = CachedEncoder(load_encoder(params.encoder), cache)
+    embedded = embed_texts([r.text for r in rows], SentenceSplitter(params.text), encoder)
+    console.print(
+        f"{len(rows)} labelled texts, {len(embedded.vectors)} sentence pieces; {encoder.encoded} newly encoded → {cache}",
+        highlight=False,
+    )
+
+
+@app.command()
 def train(
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
@@ -431,7 +448,7 @@ def train(
     report = None
     if test_rows:
         tagger = Tagger(model, encoder=encoder, splitter=splitter)
-        predicted = predicted_matrix(tagger, [r.text for r in test_rows], params.score.chunk_size)
+        predicted = tag_matrices(tagger, [r.text for r in test_rows], params.score.chunk_size)[0]
         report = evaluation_report(label_matrix(test_rows, taxonomy), predicted, [r.register for r in test_rows], taxonomy)
         model.card["evaluation"]["test"] = summarise(report)
         _print_report(report, taxonomy, "Held-out test split")
@@ -467,6 +484,8 @@ def evaluate(
     ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
     track: TrackOption = True,
+    metrics: Annotated[Optional[Path], typer.Option(help="Also write the figures to this JSON file.")] = None,
+    plots: Annotated[Optional[Path], typer.Option(help="Also write plot data (CSV) into this folder.")] = None,
 ) -> None:
     """Per-behaviour precision/recall/F1, micro and macro F1, exact match and no-behaviour figures."""
     params = load_params(params_file)
@@ -481,8 +500,16 @@ def evaluate(
         if not rows:
             raise InputError(f"no test split in {labelled / TEST_IDS} (run `behaviours split`)")
     tagger = _load_tagger(model_dir, params, taxonomy)
-    predicted = predicted_matrix(tagger, [r.text for r in rows], params.score.chunk_size)
-    report = evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
+    predicted, scores = tag_matrices(tagger, [r.text for r in rows], params.score.chunk_size)
+    truth = label_matrix(rows, taxonomy)
+    report = evaluation_report(truth, predicted, [r.register for r in rows], taxonomy)
+    if metrics is not None:
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(metrics, json.dumps(report, indent=2) + "\n")
+    if plots is not None:
+        for name, table in plot_tables(truth, scores, predicted, taxonomy).items():
+            (plots / name).parent.mkdir(parents=True, exist_ok=True)
+            write_table(pd.DataFrame(table), plots / f"{name}.csv")
     source = ", ".join(map(str, files)) if files else "the test split"
     if track:
         log_evaluation(report, model_dir, source)
@@ -511,7 +538,7 @@ def _compare(
         shipped = _load_tagger(model_dir, params, taxonomy)
         truth = label_matrix(test_rows, taxonomy)
         registers = [r.register for r in test_rows]
-        predicted = predicted_matrix(shipped, [r.text for r in test_rows], params.score.chunk_size)
+        predicted = tag_matrices(shipped, [r.text for r in test_rows], params.score.chunk_size)[0]
         figures = {
             "model": summarise(evaluation_report(truth, predicted, registers, taxonomy)),
             "brainstorm_only": summarise(
@@ -569,7 +596,7 @@ def promote(
 
 
 def _report_on(tagger: Tagger, rows: list[LabelledRow], params: Params, taxonomy: Taxonomy) -> dict:
-    predicted = predicted_matrix(tagger, [r.text for r in rows], params.score.chunk_size)
+    predicted = tag_matrices(tagger, [r.text for r in rows], params.score.chunk_size)[0]
     return evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
 
 

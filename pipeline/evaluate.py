@@ -61,3 +61,42 @@ def evaluation_report(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[st
         figures.pop("per_behaviour")
         report["per_register"][register] = figures
     return report
+
+
+def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy) -> dict[str, list[dict]]:
+    """Rows for the evaluation plots (scores are the tagger's 0-1 scores, tagged at 0.5).
+
+    - `f1_per_behaviour`: one bar per behaviour;
+    - `confusion`: one row per (behaviour a text truly shows, behaviour it was tagged
+      with instead), "none" when it got no tag at all;
+    - `precision_recall/<id>`: per behaviour, precision and recall as the score cut-off moves;
+    - `calibration`: per score band, the share of texts truly showing the behaviour.
+    """
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    ids, names = taxonomy.ids, {b.id: b.name for b in taxonomy.behaviours}
+    report = multilabel_metrics(Y_true, Y_pred, ids)
+    f1 = [{"behaviour": names[b], "f1": round(m["f1"], 4)} for b, m in report["per_behaviour"].items()]
+    confusion = []
+    for i, actual in enumerate(ids):
+        rows = Y_true[:, i]
+        wrong = Y_pred[rows] & ~Y_true[rows]
+        for j, predicted in enumerate(ids):
+            confusion += [{"actual": actual, "predicted": predicted}] * int(wrong[:, j].sum())
+        confusion += [{"actual": actual, "predicted": "none"}] * int((~Y_pred[rows].any(axis=1)).sum())
+    curves: dict[str, list[dict]] = {}
+    for j, behaviour in enumerate(ids):
+        curves[f"precision_recall/{behaviour}"] = [
+            {"cut": float(cut), "precision": round(tp / chosen, 4), "recall": round(tp / Y_true[:, j].sum(), 4)}
+            for cut in np.round(np.arange(0.05, 1.0, 0.05), 2)
+            for chosen, tp in [((scores[:, j] >= cut).sum(), float(((scores[:, j] >= cut) & Y_true[:, j]).sum()))]
+            if chosen and Y_true[:, j].any()
+        ]
+    calibration = []
+    bands = np.clip((scores * 10).astype(int), 0, 9)
+    for band in range(10):
+        inside = bands == band
+        if inside.any():
+            calibration.append(
+                {"score": round(float(scores[inside].mean()), 4), "observed": round(float(Y_true[inside].mean()), 4), "pairs": int(inside.sum())}
+            )
+    return {"f1_per_behaviour": f1, "confusion": confusion, "calibration": calibration, **curves}

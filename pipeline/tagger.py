@@ -154,14 +154,16 @@ class Tagger:
         )
 
 
-def predicted_matrix(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> np.ndarray:
-    """Multi-hot matrix (texts × behaviours) of the tags the tagger gives, tagged chunk by chunk."""
-    index = {b: j for j, b in enumerate(tagger.model.behaviours)}
-    predicted = np.zeros((len(texts), len(index)), dtype=np.int8)
+def tag_matrices(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(tags, scores): texts × behaviours matrices of what the tagger says, tagged chunk by chunk."""
+    ids = tagger.model.behaviours
+    predicted = np.zeros((len(texts), len(ids)), dtype=np.int8)
+    scores = np.zeros((len(texts), len(ids)), dtype=np.float32)
     for start in range(0, len(texts), chunk_size):
         for offset, result in enumerate(tagger.tag(texts[start : start + chunk_size])):
-            predicted[start + offset, [index[b] for b in result.behaviours]] = 1
-    return predicted
+            predicted[start + offset] = [b in result.behaviours for b in ids]
+            scores[start + offset] = [result.scores.get(b, 0.0) for b in ids]
+    return predicted, scores
 
 
 def result_columns(results: list[TagResult], ids: tuple[str, ...]) -> dict[str, list]:

@@ -34,3 +34,20 @@ def test_per_register_breakdown(taxonomy):
     assert report["per_register"]["exit_survey"]["macro_f1"] == 1.0
     assert report["per_register"]["appraisal_note"]["macro_f1"] == 0.0
     assert "per_behaviour" not in report["per_register"]["exit_survey"]
+
+
+def test_plot_tables(taxonomy):
+    from pipeline.evaluate import plot_tables
+
+    Y = np.zeros((4, 13), dtype=int)
+    Y[0, 0] = Y[1, 0] = Y[2, 5] = 1
+    predicted = np.zeros_like(Y)
+    predicted[0, 0] = predicted[1, 3] = 1
+    scores = np.where(predicted == 1, 0.8, 0.1).astype(np.float32)
+    tables = plot_tables(Y, scores, predicted, taxonomy)
+    assert len(tables["f1_per_behaviour"]) == 13
+    assert {"actual": "authenticity", "predicted": "relationships_advocacy"} in tables["confusion"]
+    assert {"actual": "trust", "predicted": "none"} in tables["confusion"]
+    curve = tables["precision_recall/authenticity"]
+    assert curve[0]["recall"] == 1.0 and curve[-1]["precision"] == 1.0
+    assert sum(band["pairs"] for band in tables["calibration"]) == 4 * 13
