@@ -90,3 +90,47 @@ def test_refusals_rules():
     assert [r.split()[0] for r in refusals(champion, slips, PromoteParams())] == ["trust"]
     worse = {"macro_f1": 0.59, "per_behaviour": {"trust": {"f1": 0.7}, "delivery": {"f1": 0.5}}}
     assert refusals(champion, worse, PromoteParams())[0].startswith("macro-F1 falls")
+
+
+def test_mlflow_models_serve_answers_with_tags(run_cli, project, tmp_path):
+    """The registered model behind `mlflow models serve`, on a loopback port, for a bounded time."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    labelled, good, _ = project
+    assert _train(run_cli, labelled, good, tmp_path / "m", tmp_path / "c.sqlite3")[0] == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mlflow_cli = Path(sys.executable).with_name("mlflow")
+    server = subprocess.Popen(
+        [str(mlflow_cli), "models", "serve", "-m", f"models:/{REGISTERED_MODEL}@challenger",
+         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+        # the server runs `uvicorn` by name: the environment's bin folder must be on PATH
+        env={**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(), "PATH": f"{mlflow_cli.parent}:{os.environ['PATH']}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        body = json.dumps({"dataframe_records": [{"text": "He explains the reasons behind every rota decision."}]})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    [prediction] = answer["predictions"]
+    assert prediction["status"] == "ok" and "trust" in prediction["behaviours"].split(";")
+    assert json.loads(prediction["evidence"])[0]["behaviour"] in prediction["behaviours"].split(";")
