@@ -16,6 +16,7 @@ from pipeline.config import PROJECT_ROOT, load_params
 from pipeline.data import label_matrix, labelled_files, load_labelled
 from pipeline.encode import load_encoder
 from pipeline.evaluate import multilabel_metrics
+from pipeline.heads import make_head
 from pipeline.split import partition, read_test_ids
 from pipeline.tagger import embed_texts
 from pipeline.taxonomy import load_taxonomy
@@ -23,7 +24,6 @@ from pipeline.text import SentenceSplitter
 from pipeline.train import (
     choose_thresholds,
     gated,
-    new_head,
     out_of_fold_probabilities,
     text_probabilities,
     with_any_column,
@@ -45,7 +45,7 @@ def main() -> None:
         oof = out_of_fold_probabilities(train_emb, with_any_column(Y_train), p)
         thresholds, gate = choose_thresholds(Y_train, oof, p, taxonomy.ids)
         cv = multilabel_metrics(Y_train, gated(oof, thresholds, gate), taxonomy.ids)
-        head = new_head(p).fit(train_emb.text_vectors(), with_any_column(Y_train))
+        head = make_head(p.train).fit(train_emb.text_vectors(), with_any_column(Y_train))
         test_probs = text_probabilities(head, test_emb, aggregation)
         held = multilabel_metrics(Y_test, gated(test_probs, thresholds, gate), taxonomy.ids)
         print(

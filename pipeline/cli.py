@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipeline import comparisons
 from pipeline.additions import (
     Match,
     Plan,
@@ -36,7 +38,6 @@ from pipeline.additions import (
     with_rows_appended,
     write_files,
 )
-from pipeline.comparisons import brainstorm_only, leave_register_out
 from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, DataParams, Params, load_params
 from pipeline.data import (
     REGISTERS,
@@ -53,18 +54,20 @@ from pipeline.data import (
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
 from pipeline.evaluate import evaluation_report, plot_tables
+from pipeline.experiments import experiment_params, results_table
 from pipeline.io import atomic_write_text, read_table, table_format, write_table
 from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
+from pipeline.promote import refusals
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
 from pipeline.stats import corpus_stats, coverage_gaps
 from pipeline.tagger import Tagger, TagResult, embed_texts, result_columns, tag_matrices
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.promote import refusals
 from pipeline.tracking import (
     REGISTERED_MODEL,
     log_evaluation,
+    log_experiment,
     log_training,
     record_promotion,
     registered_tagger,
@@ -74,6 +77,19 @@ from pipeline.train import fit_model, out_of_fold_probabilities, summarise
 DEFAULT_LABELLED = PROJECT_ROOT / "labelled"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "default"
 EMBEDDING_CACHE = PROJECT_ROOT / ".cache" / "embeddings.sqlite3"  # labelled texts only, never scored ones
+EXPERIMENTS_DIR = PROJECT_ROOT / "configs" / "experiments"
+RESULTS_DIR = PROJECT_ROOT / "experiments" / "results"
+EXPERIMENTS_TABLE = PROJECT_ROOT / "docs" / "experiments.md"
+EXPERIMENTS_PREAMBLE = """# Experiments
+
+Every experiment trains on the same training rows and is evaluated on the same fixed
+test split (398 rows); LORO columns: trained without that register, evaluated on all
+of its rows. Rewritten by `behaviours experiment NAME… [--leave-register-out]`
+(configs in `configs/experiments/`, results in `experiments/results/`, runs in MLflow
+tagged `experiment`). Training time includes evaluating on the test split, on 2 CPU
+cores. Why the shipped model is what it is: `docs/decisions.md`.
+
+"""
 TEST_IDS = "test_ids.txt"  # inside the labelled folder
 OUTPUT_COLUMNS = ("behaviours", "evidence", "status")
 
@@ -531,7 +547,7 @@ def _compare(
         return CachedEncoder(load_encoder(params.encoder), cache)
 
     if loro:
-        reports = leave_register_out(train_rows, rows, params, taxonomy, new_encoder, splitter)
+        reports = comparisons.leave_register_out(train_rows, rows, params, taxonomy, new_encoder, splitter)
         figures = {register: summarise(report) for register, report in reports.items()}
         title = "Leave one register out: trained without the register, evaluated on all of its rows"
     else:
@@ -542,7 +558,7 @@ def _compare(
         figures = {
             "model": summarise(evaluation_report(truth, predicted, registers, taxonomy)),
             "brainstorm_only": summarise(
-                brainstorm_only(train_rows, test_rows, params, taxonomy, new_encoder, splitter)
+                comparisons.brainstorm_only(train_rows, test_rows, params, taxonomy, new_encoder, splitter)
             ),
         }
         title = f"{model_dir} against a model trained on brainstorm + framework rows only (test split)"
@@ -559,6 +575,46 @@ def _compare(
     if not loro:
         gain = figures["model"]["macro_f1"] - figures["brainstorm_only"]["macro_f1"]
         console.print(f"macro-F1 gain over brainstorm only: {gain:+.3f}", highlight=False)
+
+
+@app.command()
+def experiment(
+    names: Annotated[list[str], typer.Argument(help="Experiment names: configs/experiments/<name>.yaml.")],
+    leave_register_out: Annotated[
+        bool, typer.Option("--leave-register-out", help="Also train without each user register and test on it.")
+    ] = False,
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    cache: CacheOption = EMBEDDING_CACHE,
+    track: TrackOption = True,
+) -> None:
+    """Run named experiments on the same data and split; results to experiments/results/ and docs/experiments.md."""
+    base = load_params(params_file)
+    taxonomy = load_taxonomy()
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    train_rows, test_rows = partition(rows, read_test_ids(labelled / TEST_IDS))
+    planned = [(name, *experiment_params(base, EXPERIMENTS_DIR / f"{name}.yaml")) for name in names]
+    for name, about, params in planned:
+        splitter = SentenceSplitter(params.text)
+
+        def new_encoder(params=params):
+            return CachedEncoder(load_encoder(params.encoder), cache)
+
+        start = time.perf_counter()
+        report = comparisons.train_and_evaluate(train_rows, test_rows, params, taxonomy, new_encoder, splitter)
+        result = {"name": name, "about": about, "train_seconds": round(time.perf_counter() - start, 1)}
+        result["test"] = summarise(report)
+        if leave_register_out:
+            reports = comparisons.leave_register_out(train_rows, rows, params, taxonomy, new_encoder, splitter)
+            result["leave_register_out"] = {register: summarise(r) for register, r in reports.items()}
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(RESULTS_DIR / f"{name}.json", json.dumps(result, indent=2) + "\n")
+        if track:
+            log_experiment(name, params, result)
+        console.print(f"{name}: test {_headline(report)}", highlight=False)
+    results = [json.loads(path.read_text()) for path in sorted(RESULTS_DIR.glob("*.json"))]
+    atomic_write_text(EXPERIMENTS_TABLE, EXPERIMENTS_PREAMBLE + results_table(results))
+    console.print(f"table of {len(results)} experiments → {EXPERIMENTS_TABLE}")
 
 
 @app.command()

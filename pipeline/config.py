@@ -90,9 +90,10 @@ class TrainParams:
     sentence's score, so one strong sentence in a long note counts.
     """
 
-    head: str = "logistic"
-    C: float = 4.0
-    class_weight: str | None = None
+    head: str = "logistic"  # logistic | prototype | knn | zero_shot
+    C: float = 4.0  # logistic
+    class_weight: str | None = None  # logistic
+    k: int = 15  # knn
     cv_folds: int = 5
     seed: int = 13
     aggregation: str = "max"

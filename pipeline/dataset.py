@@ -10,8 +10,6 @@ training can read the exported dataset through the same rows as `labelled/`.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from datasets import Dataset, DatasetDict, DatasetInfo, Features, List, Value, d
 
 from pipeline.data import LabelledRow, label_matrix
 from pipeline.errors import InputError
+from pipeline.io import atomic_folder
 from pipeline.split import partition
 from pipeline.taxonomy import Taxonomy
 
@@ -204,19 +203,8 @@ def save_dataset(dataset: DatasetDict, card: str, folder: Path, force: bool = Fa
     if not folder.parent.is_dir():
         raise InputError(f"{folder}: folder {folder.parent} does not exist")
     disable_progress_bars()
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         dataset.save_to_disk(str(staging / "dataset"))
         for name, split in dataset.items():
             split.to_parquet(str(staging / f"{name}.parquet"))
         (staging / "README.md").write_text(card, encoding="utf-8")
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}-old")
-            shutil.rmtree(retired, ignore_errors=True)
-            folder.rename(retired)
-            staging.rename(folder)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

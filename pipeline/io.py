@@ -8,6 +8,7 @@ folder and is renamed into place only when complete.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -71,6 +72,25 @@ def atomic_path(path: Path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def atomic_folder(folder: Path):
+    """Yield an empty sibling folder to fill; it replaces `folder` only if the block succeeds."""
+    folder = Path(folder)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        yield staging
+        if folder.exists():
+            retired = folder.with_name(f".{folder.name}-old")
+            shutil.rmtree(retired, ignore_errors=True)
+            folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

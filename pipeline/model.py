@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import numpy as np
 from pipeline.config import EncoderParams, TextParams
 from pipeline.errors import InputError
 from pipeline.heads import HEADS
+from pipeline.io import atomic_folder
 
 FORMAT_VERSION = 1
 
@@ -62,23 +61,12 @@ def save_model(model: SavedModel, folder: Path) -> None:
     """Write the model folder atomically (a sibling temp folder renamed into place)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         (staging / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n", encoding="utf-8")
         np.savez(staging / "head.npz", **model.head.to_arrays())
         if model.adapter is not None:
             np.savez(staging / "adapter.npz", **model.adapter)
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}-old")
-            shutil.rmtree(retired, ignore_errors=True)
-            folder.rename(retired)
-            staging.rename(folder)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel:

@@ -156,3 +156,18 @@ def record_promotion(version: str, comparison: dict, forced_reason: str | None) 
     if forced_reason is not None:
         client.set_model_version_tag(REGISTERED_MODEL, version, "force_reason", forced_reason)
     client.set_registered_model_alias(REGISTERED_MODEL, "champion", version)
+
+
+def log_experiment(name: str, params: Params, result: dict) -> str:
+    """Log one experiment's parameters and figures (test split, leave-one-register-out); returns the run id."""
+    mlflow = _mlflow()
+    with mlflow.start_run(run_name=f"experiment: {name}") as run:
+        mlflow.set_tags({"stage": "experiment", "experiment": name, **provenance_tags()})
+        mlflow.log_params(flat_params(params))
+        mlflow.log_metrics({f"test.{k}": float(v) for k, v in result["test"].items() if isinstance(v, float)})
+        mlflow.log_metrics(
+            {f"loro.{register}.macro_f1": float(r["macro_f1"]) for register, r in result.get("leave_register_out", {}).items()}
+        )
+        mlflow.log_metric("train_seconds", result["train_seconds"])
+        mlflow.log_dict(result, f"experiments/{name}.json")
+    return run.info.run_id

@@ -21,7 +21,7 @@ from pipeline.data import LabelledRow, label_matrix
 from pipeline.encode import Encoder, SentenceTransformerEncoder
 from pipeline.errors import InputError
 from pipeline.evaluate import multilabel_metrics
-from pipeline.heads import HEADS
+from pipeline.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model import SavedModel
 from pipeline.tagger import EmbeddedTexts, aggregate, embed_texts, piece_and_text_probabilities, text_pieces
 from pipeline.taxonomy import Taxonomy
@@ -36,10 +36,9 @@ def data_fingerprint(rows: list[LabelledRow]) -> str:
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def new_head(params: Params):
-    if params.train.head not in HEADS:
-        raise ValueError(f"train.head must be one of {sorted(HEADS)}, not {params.train.head!r}")
-    return HEADS[params.train.head](C=params.train.C, class_weight=params.train.class_weight)
+def description_vectors(taxonomy: Taxonomy, encoder: Encoder) -> np.ndarray:
+    """Each behaviour's name, description and enabling indicators, encoded (the zero-shot prototypes)."""
+    return encoder.encode([f"{b.name}. {b.description} {b.indicators.get('+', '')}" for b in taxonomy.behaviours])
 
 
 def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
@@ -47,7 +46,9 @@ def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.nd
     return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
 
 
-def out_of_fold_probabilities(embedded: EmbeddedTexts, Y: np.ndarray, params: Params) -> np.ndarray:
+def out_of_fold_probabilities(
+    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
+) -> np.ndarray:
     """Each text's probabilities from a head trained on the other folds."""
     X = embedded.text_vectors()
     # Stratify on each text's first behaviour (or none) so every fold trains on every behaviour.
@@ -55,7 +56,7 @@ def out_of_fold_probabilities(embedded: EmbeddedTexts, Y: np.ndarray, params: Pa
     folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
     oof = np.zeros(Y.shape, dtype=np.float32)
     for fit_idx, held_idx in folds.split(X, first_label):
-        head = new_head(params).fit(X[fit_idx], Y[fit_idx])
+        head = make_head(params.train, prototypes).fit(X[fit_idx], Y[fit_idx])
         oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation)[held_idx]
     return oof
 
@@ -113,11 +114,13 @@ class FittedHead:
     adapter: dict[str, np.ndarray] | None = None
 
 
-def _fit_frozen(embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy) -> FittedHead:
+def _fit_frozen(
+    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy, prototypes: np.ndarray | None
+) -> FittedHead:
     """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
-    oof = out_of_fold_probabilities(embedded, with_any_column(Y), params)
+    oof = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
     thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
-    head = new_head(params).fit(embedded.text_vectors(), with_any_column(Y))
+    head = make_head(params.train, prototypes).fit(embedded.text_vectors(), with_any_column(Y))
     method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
     figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
     return FittedHead(head, thresholds, gate, figures, method)
@@ -146,7 +149,7 @@ def _fit_finetuned(
     result = finetune(base.model, pieces, with_any_column(Y), fit_idx, val_idx, tuning, validation_macro_f1)
     log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
     base.apply_adapter(result.adapter, tuning.scale)
-    head = HEADS[params.train.head].from_arrays({"coef": result.coef, "intercept": result.intercept})
+    head = LogisticHead.from_arrays({"coef": result.coef, "intercept": result.intercept})
     probs = text_probabilities(head, embed_texts(texts, splitter, encoder), params.train.aggregation)
     thresholds, gate = choose_thresholds(Y[val_idx], probs[val_idx], params, taxonomy.ids)
     figures = multilabel_metrics(Y[val_idx], gated(probs[val_idx], thresholds, gate), taxonomy.ids)
@@ -180,7 +183,9 @@ def fit_model(
     if params.finetune.epochs > 0:
         fitted = _fit_finetuned(texts, Y, params, taxonomy, encoder, splitter)
     else:
-        fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy)
+        prototypes = description_vectors(taxonomy, encoder) if params.train.head == "zero_shot" else None
+        fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, prototypes)
+    head_type = next(name for name, kind in HEADS.items() if isinstance(fitted.head, kind))
     card = {
         "name": "System Leadership Behaviours tagger",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -190,7 +195,7 @@ def fit_model(
             "max_tokens": encoder.max_tokens,
             "fine_tuned": fitted.adapter is not None,
         },
-        "head": params.train.head,
+        "head": head_type,
         "aggregation": params.train.aggregation,
         "training_data": {
             "rows": len(rows),
@@ -218,8 +223,8 @@ def fit_model(
         behaviours=taxonomy.ids,
         encoder=params.encoder,
         text=params.text,
-        head_type=params.train.head,
-        head_params={"C": params.train.C, "class_weight": params.train.class_weight},
+        head_type=head_type,
+        head_params=saved_params(fitted.head),
         head=fitted.head,
         aggregation=params.train.aggregation,
         thresholds=fitted.thresholds,

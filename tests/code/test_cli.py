@@ -7,7 +7,6 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import tiny_rows, write_labelled_csv
 
 SCORE_COLUMNS = 1 + 13 + 2  # behaviours, score_<id> × 13, evidence, status

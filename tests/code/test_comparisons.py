@@ -1,6 +1,7 @@
 import dataclasses
 
 from conftest import tiny_rows
+
 from pipeline.comparisons import brainstorm_only, leave_register_out
 from pipeline.data import USER_REGISTERS
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from pipeline.heads import LogisticHead
+from pipeline.heads import KNNHead, LogisticHead, PrototypeHead, ZeroShotHead, saved_params
 
 
 def _data():
@@ -38,3 +38,35 @@ def test_a_behaviour_without_positives_is_an_error():
     Y[:, 1] = 0
     with pytest.raises(ValueError, match="only one class"):
         LogisticHead().fit(X, Y)
+
+
+@pytest.mark.parametrize("head", [PrototypeHead(), KNNHead(k=5)])
+def test_other_heads_learn_and_round_trip(head):
+    X, Y = _data()
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    assert head.fit(X, Y) is head
+    probs = head.predict_proba(X)
+    assert probs.shape == Y.shape and ((probs >= 0) & (probs <= 1)).all()
+    assert ((probs >= 0.5) == Y).mean() > 0.75
+    restored = type(head).from_arrays(head.to_arrays(), **saved_params(head))
+    np.testing.assert_allclose(restored.predict_proba(X), probs, rtol=1e-5)
+
+
+def test_zero_shot_uses_only_the_prototypes():
+    prototypes = np.eye(3, 8, dtype=np.float32)
+    head = ZeroShotHead(prototypes=prototypes).fit(np.zeros((2, 8)), np.zeros((2, 4)))
+    probs = head.predict_proba(np.eye(3, 8, dtype=np.float32))
+    assert probs.shape == (3, 4)  # three behaviours and "any behaviour"
+    assert (probs[:, :3].argmax(axis=1) == [0, 1, 2]).all()
+    with pytest.raises(ValueError, match="prototypes"):
+        ZeroShotHead().fit(np.zeros((2, 8)), np.zeros((2, 4)))
+
+
+def test_make_head_knows_every_head():
+    from pipeline.config import TrainParams
+    from pipeline.heads import HEADS, make_head
+
+    for name in HEADS:
+        assert isinstance(make_head(TrainParams(head=name), prototypes=np.eye(2)), HEADS[name])
+    with pytest.raises(ValueError, match="train.head"):
+        make_head(TrainParams(head="forest"))

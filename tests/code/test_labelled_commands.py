@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import tiny_rows, write_labelled_csv
+
 from pipeline.additions import (
     fresh_ids,
     id_prefix,
@@ -464,8 +464,8 @@ def test_check_lists_a_planted_label_error(run_cli, tmp_path, params_file):
 
 def test_suspects_rank_confident_disagreements():
     import numpy as np
-
     from conftest import tiny_rows
+
     from pipeline.label_check import suspects
 
     rows = tiny_rows()[:3]

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from conftest import tiny_rows
+
 from pipeline.config import SplitParams
 from pipeline.data import LabelledRow
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids

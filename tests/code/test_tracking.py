@@ -6,9 +6,9 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from conftest import tiny_rows, write_labelled_csv
 from mlflow import MlflowClient
 
-from conftest import tiny_rows, write_labelled_csv
 from pipeline.config import PromoteParams
 from pipeline.promote import refusals
 from pipeline.tracking import REGISTERED_MODEL, tracking_uri

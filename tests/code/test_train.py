@@ -2,8 +2,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-
 from conftest import tiny_params, tiny_rows
+
 from pipeline.config import FinetuneParams
 from pipeline.errors import InputError
 from pipeline.train import data_fingerprint, fit_model, tune_thresholds

@@ -1,7 +1,6 @@
 """Checks on the committed labelled data itself."""
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import mlflow
 import pytest
 import yaml
-
 from conftest import tiny_rows, write_labelled_csv
+
 from pipeline.config import PROJECT_ROOT
 from pipeline.tracking import EXPERIMENT, tracking_uri
 

@@ -1,0 +1,74 @@
+import json
+
+import pytest
+import yaml
+from conftest import tiny_rows, write_labelled_csv
+
+from pipeline import cli
+from pipeline.config import params_from_dict
+from pipeline.errors import InputError
+from pipeline.experiments import experiment_params, results_table
+
+
+@pytest.fixture()
+def setup(tmp_path, monkeypatch):
+    experiments = tmp_path / "experiments"
+    experiments.mkdir()
+    (experiments / "lr.yaml").write_text("about: logistic\ntrain: {head: logistic}\n")
+    (experiments / "proto.yaml").write_text("about: prototypes\ntrain: {head: prototype}\n")
+    (experiments / "typo.yaml").write_text("trian: {head: knn}\n")
+    monkeypatch.setattr(cli, "EXPERIMENTS_DIR", experiments)
+    monkeypatch.setattr(cli, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(cli, "EXPERIMENTS_TABLE", tmp_path / "experiments.md")
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    write_labelled_csv(labelled / "tiny.csv", tiny_rows())
+    (labelled / "test_ids.txt").write_text("".join(f"{r.id}\n" for r in tiny_rows()[1::4]))
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({
+        "encoder": {"backend": "hashing", "model": "", "dim": 512},
+        "text": {"sentences": "sentencizer"},
+        "train": {"C": 10.0, "class_weight": "balanced", "cv_folds": 3},
+    }))
+    return tmp_path, labelled, params
+
+
+def test_experiments_run_side_by_side(run_cli, setup):
+    tmp_path, labelled, params = setup
+    options = ("--labelled", labelled, "--params", params, "--embedding-cache", tmp_path / "c.sqlite3", "--no-track")
+    code, out, err = run_cli("experiment", "lr", "proto", *options)
+    assert code == 0, err
+    results = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "results").glob("*.json")}
+    assert set(results) == {"lr", "proto"}
+    assert results["lr"]["test"]["texts"] == len(tiny_rows()[1::4]) and results["lr"]["about"] == "logistic"
+    table = (tmp_path / "experiments.md").read_text()
+    assert "| lr |" in table and "| proto |" in table
+    code, _, err = run_cli("experiment", "missing", *options)
+    assert code == 2 and "no such experiment" in err
+    code, _, err = run_cli("experiment", "typo", *options)
+    assert code == 2 and "unknown section(s) trian" in err
+
+
+def test_overrides_keep_everything_else():
+    base = params_from_dict({"train": {"C": 3.0}})
+
+    class FakePath:
+        def read_text(self, encoding=None):
+            return "about: x\ntrain: {head: knn, k: 7}\n"
+
+    about, params = experiment_params(base, FakePath())
+    assert about == "x" and params.train.head == "knn" and params.train.k == 7 and params.train.C == 3.0
+    with pytest.raises(InputError):
+        class Bad(FakePath):
+            def read_text(self, encoding=None):
+                return "train: {kay: 7}\n"
+        experiment_params(base, Bad())
+
+
+def test_results_table_orders_by_macro_f1():
+    def result(name, macro):
+        test = {"macro_f1": macro, "none_untagged": 0.9, "micro_f1": macro}
+        return {"name": name, "about": name, "train_seconds": 1.0, "test": test}
+
+    table = results_table([result("a", 0.4), result("b", 0.6)])
+    assert table.index("| b |") < table.index("| a |")
