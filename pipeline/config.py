@@ -111,6 +111,8 @@ class FinetuneParams:
     """
 
     epochs: int = 0
+    objective: str = "classify"  # classify (adapters + head, BCE) | contrastive (SetFit-style pairs, then the head)
+    pairs_per_text: int = 2  # contrastive: partners of each kind per text and epoch
     rank: int = 8
     scale: float = 2.0
     learning_rate: float = 1e-3

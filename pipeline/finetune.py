@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,37 @@ class FinetuneResult:
     history: list[float]  # validation macro-F1 after each epoch
 
 
+@contextmanager
+def _adapters(st_model, params: FinetuneParams):
+    """Fresh trainable adapters on every target layer, the rest frozen; the model is restored afterwards."""
+    transformer = st_model[0].auto_model
+    for parameter in st_model.parameters():
+        parameter.requires_grad = False
+    originals = {key: getattr(parent, name) for key, parent, name in _layers(transformer)}
+    adapters = {key: LoraLinear(originals[key], params.rank, params.scale) for key in originals}
+    for key, parent, name in _layers(transformer):
+        setattr(parent, name, adapters[key])
+    try:
+        yield adapters
+    finally:
+        for key, parent, name in _layers(transformer):
+            setattr(parent, name, originals[key])
+        st_model.eval()
+
+
+def _snapshot(adapters: dict[str, LoraLinear]) -> dict[str, np.ndarray]:
+    return {f"{key}.{m}": getattr(a, m).detach().numpy().copy() for key, a in adapters.items() for m in "AB"}
+
+
+def _text_vectors(st_model, pieces: list[list[str]], indices: list[int]) -> torch.Tensor:
+    """Unit text vectors as the tagger makes them: the normalised mean of each text's piece vectors."""
+    flat = [piece for i in indices for piece in pieces[i]]
+    vectors = torch.nn.functional.normalize(st_model(st_model.preprocess(flat))["sentence_embedding"], dim=-1)
+    owners = torch.tensor([k for k, i in enumerate(indices) for _ in pieces[i]])
+    sums = torch.zeros(len(indices), vectors.shape[1]).index_add_(0, owners, vectors)
+    return torch.nn.functional.normalize(sums, dim=-1)
+
+
 def finetune(
     st_model,
     pieces: list[list[str]],
@@ -95,32 +127,9 @@ def finetune(
     """
     torch.manual_seed(params.seed)
     rng = random.Random(params.seed)
-    transformer = st_model[0].auto_model
-    for parameter in st_model.parameters():
-        parameter.requires_grad = False
-    originals = {key: getattr(parent, name) for key, parent, name in _layers(transformer)}
-    adapters = {}
-    for key, parent, name in _layers(transformer):
-        adapters[key] = LoraLinear(originals[key], params.rank, params.scale)
-        setattr(parent, name, adapters[key])
     head = torch.nn.Linear(st_model.get_embedding_dimension(), Y.shape[1])
-    optimiser = torch.optim.AdamW(
-        [
-            {"params": [p for a in adapters.values() for p in (a.A, a.B)], "lr": params.learning_rate},
-            {"params": head.parameters(), "lr": params.head_learning_rate},
-        ],
-        weight_decay=0.01,
-    )
     loss_fn = torch.nn.BCEWithLogitsLoss()
     targets = torch.tensor(Y, dtype=torch.float32)
-
-    def text_vectors(indices: list[int]) -> torch.Tensor:
-        flat = [piece for i in indices for piece in pieces[i]]
-        features = st_model.preprocess(flat)
-        vectors = torch.nn.functional.normalize(st_model(features)["sentence_embedding"], dim=-1)
-        owners = torch.tensor([k for k, i in enumerate(indices) for _ in pieces[i]])
-        sums = torch.zeros(len(indices), vectors.shape[1]).index_add_(0, owners, vectors)
-        return torch.nn.functional.normalize(sums, dim=-1)
 
     def probabilities(indices: np.ndarray) -> np.ndarray:
         st_model.eval()
@@ -129,20 +138,26 @@ def finetune(
         with torch.no_grad():
             for start in range(0, len(order), 64):
                 batch = order[start : start + 64]
-                out = torch.sigmoid(head(text_vectors(batch) * LOGIT_SCALE)).numpy()
-                probs.update(zip(batch, out))
+                probs.update(zip(batch, torch.sigmoid(head(_text_vectors(st_model, pieces, batch) * LOGIT_SCALE)).numpy()))
         return np.stack([probs[i] for i in indices.tolist()])
 
     best = (-1.0, 0, None)
     history = []
-    try:
+    with _adapters(st_model, params) as adapters:
+        optimiser = torch.optim.AdamW(
+            [
+                {"params": [p for a in adapters.values() for p in (a.A, a.B)], "lr": params.learning_rate},
+                {"params": head.parameters(), "lr": params.head_learning_rate},
+            ],
+            weight_decay=0.01,
+        )
         for epoch in range(1, params.epochs + 1):
             st_model.train()
             order = fit_idx.tolist()
             rng.shuffle(order)
             for start in range(0, len(order), params.batch_size):
                 batch = order[start : start + params.batch_size]
-                loss = loss_fn(head(text_vectors(batch) * LOGIT_SCALE), targets[batch])
+                loss = loss_fn(head(_text_vectors(st_model, pieces, batch) * LOGIT_SCALE), targets[batch])
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -150,12 +165,45 @@ def finetune(
             history.append(round(score, 4))
             log.info("fine-tuning epoch %d: validation macro-F1 %.3f", epoch, score)
             if score > best[0]:
-                snapshot = {f"{k}.{m}": getattr(a, m).detach().numpy().copy() for k, a in adapters.items() for m in "AB"}
                 head_state = (head.weight.detach().numpy() * LOGIT_SCALE, head.bias.detach().numpy().copy())
-                best = (score, epoch, (snapshot, head_state))
-    finally:
-        for key, parent, name in _layers(transformer):  # leave the model as it was given
-            setattr(parent, name, originals[key])
-        st_model.eval()
+                best = (score, epoch, (_snapshot(adapters), head_state))
     _, best_epoch, (adapter, (coef, intercept)) = best
     return FinetuneResult(adapter, coef.astype(np.float32), intercept.astype(np.float32), best_epoch, history)
+
+
+def contrastive_pairs(Y: np.ndarray, per_text: int, seed: int) -> list[tuple[int, int, float]]:
+    """SetFit-style pairs: for each text, `per_text` partners sharing a behaviour (or both none)
+    and as many sharing none; the target similarity is the Jaccard overlap of their label sets
+    ("no behaviour" counted as a label of its own)."""
+    rng = random.Random(seed)
+    sets = [frozenset(np.flatnonzero(row)) or frozenset({-1}) for row in Y]
+    pairs = []
+    for i, labels in enumerate(sets):
+        alike = [j for j in range(len(sets)) if j != i and sets[j] & labels]
+        unlike = [j for j in range(len(sets)) if not sets[j] & labels]
+        for pool in (alike, unlike):
+            for j in rng.sample(pool, min(per_text, len(pool))):
+                pairs.append((i, j, len(labels & sets[j]) / len(labels | sets[j])))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def contrastive_adapter(st_model, pieces: list[list[str]], Y: np.ndarray, params: FinetuneParams) -> dict[str, np.ndarray]:
+    """Adapters trained SetFit-style (cosine of a pair's text vectors regressed on their label overlap)."""
+    torch.manual_seed(params.seed)
+    pairs = contrastive_pairs(Y, params.pairs_per_text, params.seed)
+    with _adapters(st_model, params) as adapters:
+        optimiser = torch.optim.AdamW([p for a in adapters.values() for p in (a.A, a.B)], lr=params.learning_rate)
+        st_model.train()
+        for epoch in range(1, params.epochs + 1):
+            for start in range(0, len(pairs), params.batch_size):
+                batch = pairs[start : start + params.batch_size]
+                left = _text_vectors(st_model, pieces, [i for i, _, _ in batch])
+                right = _text_vectors(st_model, pieces, [j for _, j, _ in batch])
+                target = torch.tensor([t for _, _, t in batch], dtype=torch.float32)
+                loss = torch.nn.functional.mse_loss((left * right).sum(dim=1), target)
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+            log.info("contrastive epoch %d done (%d pairs)", epoch, len(pairs))
+        return _snapshot(adapters)

@@ -134,6 +134,10 @@ def _fit_finetuned(
     if not isinstance(base, SentenceTransformerEncoder):
         raise InputError("fine-tuning (finetune.epochs > 0) needs encoder.backend: sentence_transformers")
     tuning = params.finetune
+    if tuning.objective == "contrastive":
+        return _fit_contrastive(texts, Y, params, taxonomy, encoder, splitter, base)
+    if tuning.objective != "classify":
+        raise InputError(f"finetune.objective must be 'classify' or 'contrastive', not {tuning.objective!r}")
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     fit_idx, val_idx = train_test_split(
         np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
@@ -158,6 +162,29 @@ def _fit_finetuned(
         f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
     )
     return FittedHead(head, thresholds, gate, figures, method, adapter=result.adapter)
+
+
+def _fit_contrastive(
+    texts: list[str],
+    Y: np.ndarray,
+    params: Params,
+    taxonomy: Taxonomy,
+    encoder: Encoder,
+    splitter: SentenceSplitter,
+    base: SentenceTransformerEncoder,
+) -> FittedHead:
+    """SetFit's two stages: adapters trained on pairs of training texts, then the configured head on
+    the adapted vectors with cross-validated thresholds. The folds' texts were seen by the adapter,
+    so the cross-validated figures are optimistic; the test split is not."""
+    from pipeline.finetune import contrastive_adapter  # imports torch: only when fine-tuning
+
+    tuning = params.finetune
+    adapter = contrastive_adapter(base.model, text_pieces(texts, splitter, encoder), Y, tuning)
+    base.apply_adapter(adapter, tuning.scale)
+    fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, None)
+    fitted.adapter = adapter
+    fitted.method = f"{fitted.method}, after {tuning.epochs} contrastive epoch(s) on the same rows (optimistic)"
+    return fitted
 
 
 def fit_model(

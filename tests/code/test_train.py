@@ -66,3 +66,16 @@ def test_gate_is_the_strictest_that_costs_little_macro_f1(params, taxonomy):
     assert 0.2 <= gate <= 0.9  # closed on the no-behaviour texts (0.2), open to the others (0.9)
     tags = gated(probs, thresholds, gate)
     assert not tags[~Y.any(axis=1)].any()
+
+
+def test_contrastive_pairs_target_label_overlap():
+    from pipeline.finetune import contrastive_pairs
+
+    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0], [0, 0]])
+    pairs = contrastive_pairs(Y, per_text=1, seed=0)
+    assert len(pairs) == 2 * len(Y)
+    for i, j, target in pairs:
+        a = set(np.flatnonzero(Y[i])) or {-1}
+        b = set(np.flatnonzero(Y[j])) or {-1}
+        assert target == len(a & b) / len(a | b) and i != j
+    assert {t for _, _, t in pairs} >= {0.0, 1.0}

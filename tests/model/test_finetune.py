@@ -51,3 +51,22 @@ def test_saved_fine_tuned_model_scores_the_same_after_loading(finetuned, taxonom
     for a, b in zip(before, after):
         assert a.behaviours == b.behaviours
         np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-3)
+
+
+def test_contrastive_fine_tuning_then_the_head(taxonomy, real_params, real_splitter, tmp_path):
+    """SetFit-style: adapters from pairs, then the logistic head on the adapted vectors."""
+    rows = load_labelled(labelled_files(PROJECT_ROOT / "labelled"), taxonomy)
+    slice_rows = [r for b in taxonomy.ids for r in [x for x in rows if x.labels[:1] == (b,)][:5]]
+    slice_rows += [r for r in rows if not r.labels][:15]
+    params = dataclasses.replace(
+        real_params,
+        train=dataclasses.replace(real_params.train, cv_folds=3),
+        finetune=FinetuneParams(epochs=1, objective="contrastive", pairs_per_text=1, rank=2),
+    )
+    encoder = SentenceTransformerEncoder(params.encoder)
+    model, _ = fit_model(slice_rows, params, taxonomy, encoder, real_splitter)
+    assert model.adapter is not None and model.head_type == "logistic"
+    assert "contrastive" in model.card["evaluation"]["training"]["method"]
+    save_model(model, tmp_path / "m")
+    [result] = Tagger(load_model(tmp_path / "m", taxonomy.ids), splitter=real_splitter).tag(["n/a"])
+    assert result.status == "ok"
