@@ -83,7 +83,7 @@ EXPERIMENTS_TABLE = PROJECT_ROOT / "docs" / "experiments.md"
 EXPERIMENTS_PREAMBLE = """# Experiments
 
 Every experiment trains on the same training rows and is evaluated on the same fixed
-test split (398 rows); LORO columns: trained without that register, evaluated on all
+test split (labelled/test_ids.txt); LORO columns: trained without that register, evaluated on all
 of its rows. Rewritten by `behaviours experiment NAME… [--leave-register-out]`
 (configs in `configs/experiments/`, results in `experiments/results/`, runs in MLflow
 tagged `experiment`). Training time includes evaluating on the test split, on 2 CPU
