@@ -114,6 +114,8 @@ class Tagger:
         max_evidence: int = 3,
     ) -> None:
         self.model = model
+        if encoder is not None and model.adapter is not None and "+adapter:" not in encoder.fingerprint:
+            raise ValueError("this model was trained with an adapted encoder: let the Tagger load it (encoder=None)")
         self.encoder = encoder or model_encoder(model)
         self.splitter = splitter or SentenceSplitter(model.text)
         self.max_evidence = max_evidence

@@ -250,5 +250,5 @@ def shipped_model_dir():
 
 
 @pytest.fixture(scope="session")
-def shipped(taxonomy, real_encoder, real_splitter, shipped_model_dir):
-    return Tagger(load_model(shipped_model_dir, taxonomy.ids), encoder=real_encoder, splitter=real_splitter)
+def shipped(taxonomy, real_splitter, shipped_model_dir):
+    return Tagger(load_model(shipped_model_dir, taxonomy.ids), splitter=real_splitter)  # its own encoder: any adapter merged

@@ -26,6 +26,7 @@ FAST_PARAMS = {  # overrides of the project's params.yaml that make the pipeline
     "text": {"sentences": "sentencizer"},
     "data": {"near_duplicate_cosine": 0.99},
     "train": {"C": 10.0, "class_weight": "balanced", "cv_folds": 3},
+    "finetune": {"epochs": 0},
     "score": {"chunk_size": 512},
 }
 
