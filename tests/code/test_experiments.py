@@ -72,3 +72,11 @@ def test_results_table_orders_by_macro_f1():
 
     table = results_table([result("a", 0.4), result("b", 0.6)])
     assert table.index("| b |") < table.index("| a |")
+
+
+def test_committed_experiment_configs_are_valid():
+    from pipeline.config import DEFAULT_PARAMS, load_params
+
+    for path in sorted(cli.EXPERIMENTS_DIR.glob("*.yaml")):
+        about, _ = experiment_params(load_params(DEFAULT_PARAMS), path)
+        assert about, path
