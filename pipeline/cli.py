@@ -53,7 +53,7 @@ from pipeline.data import (
 )
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
-from pipeline.evaluate import evaluation_report, plot_tables
+from pipeline.evaluate import evaluation_report, plot_tables, tagger_report
 from pipeline.experiments import experiment_params, results_table
 from pipeline.io import atomic_write_text, read_table, table_format, write_table
 from pipeline.label_check import suspects
@@ -358,8 +358,8 @@ def labelled_check(
     rows = load_labelled(labelled_files(labelled), taxonomy)
     encoder = CachedEncoder(load_encoder(params.encoder), cache)
     embedded = embed_texts([r.text for r in rows], SentenceSplitter(params.text), encoder)
-    oof = out_of_fold_probabilities(embedded, label_matrix(rows, taxonomy), params)
-    found = suspects(rows, label_matrix(rows, taxonomy), oof, taxonomy.ids, confidence)
+    Y = label_matrix(rows, taxonomy)
+    found = suspects(rows, Y, out_of_fold_probabilities(embedded, Y, params), taxonomy.ids, confidence)
     table = Table(title=f"{len(found)} rows where the model disagrees with {confidence:.0%} confidence (top {top})")
     for column in ("suspicion", "row", "labels", "model says not", "model says also", "text"):
         table.add_column(column, overflow="fold")
@@ -464,8 +464,7 @@ def train(
     report = None
     if test_rows:
         tagger = Tagger(model, encoder=encoder, splitter=splitter)
-        predicted = tag_matrices(tagger, [r.text for r in test_rows], params.score.chunk_size)[0]
-        report = evaluation_report(label_matrix(test_rows, taxonomy), predicted, [r.register for r in test_rows], taxonomy)
+        report = tagger_report(tagger, test_rows, taxonomy, params.score.chunk_size)
         model.card["evaluation"]["test"] = summarise(report)
         _print_report(report, taxonomy, "Held-out test split")
     save_model(model, model_dir)
@@ -552,11 +551,8 @@ def _compare(
         title = "Leave one register out: trained without the register, evaluated on all of its rows"
     else:
         shipped = _load_tagger(model_dir, params, taxonomy)
-        truth = label_matrix(test_rows, taxonomy)
-        registers = [r.register for r in test_rows]
-        predicted = tag_matrices(shipped, [r.text for r in test_rows], params.score.chunk_size)[0]
         figures = {
-            "model": summarise(evaluation_report(truth, predicted, registers, taxonomy)),
+            "model": summarise(tagger_report(shipped, test_rows, taxonomy, params.score.chunk_size)),
             "brainstorm_only": summarise(
                 comparisons.brainstorm_only(train_rows, test_rows, params, taxonomy, new_encoder, splitter)
             ),
@@ -634,9 +630,9 @@ def promote(
     if challenger is None:
         raise InputError(f"no model version of {REGISTERED_MODEL} has the alias challenger (run `behaviours train`)")
     champion = registered_tagger("champion")
-    reports = {"challenger": _report_on(challenger[1], test_rows, params, taxonomy)}
+    reports = {"challenger": tagger_report(challenger[1], test_rows, taxonomy, params.score.chunk_size)}
     if champion is not None:
-        reports["champion"] = _report_on(champion[1], test_rows, params, taxonomy)
+        reports["champion"] = tagger_report(champion[1], test_rows, taxonomy, params.score.chunk_size)
     version = challenger[0]
     reasons = refusals(reports["champion"], reports["challenger"], params.promote) if champion else []
     _print_comparison(reports, taxonomy, champion[0] if champion else None, version)
@@ -649,11 +645,6 @@ def promote(
     record_promotion(version, comparison, reason if reasons else None)
     note = f" (forced: {reason})" if reasons else ""
     console.print(f"version {version} is now the champion{note}", highlight=False)
-
-
-def _report_on(tagger: Tagger, rows: list[LabelledRow], params: Params, taxonomy: Taxonomy) -> dict:
-    predicted = tag_matrices(tagger, [r.text for r in rows], params.score.chunk_size)[0]
-    return evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
 
 
 def _print_comparison(reports: dict, taxonomy: Taxonomy, champion: str | None, challenger: str) -> None:

@@ -17,10 +17,10 @@ import dataclasses
 from collections.abc import Callable
 
 from pipeline.config import Params
-from pipeline.data import USER_REGISTERS, LabelledRow, label_matrix
+from pipeline.data import USER_REGISTERS, LabelledRow
 from pipeline.encode import Encoder
-from pipeline.evaluate import evaluation_report
-from pipeline.tagger import Tagger, tag_matrices
+from pipeline.evaluate import tagger_report
+from pipeline.tagger import Tagger
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.train import fit_model
@@ -40,8 +40,7 @@ def train_and_evaluate(
     encoder = new_encoder()
     model, _ = fit_model(train_rows, params, taxonomy, encoder, splitter)
     tagger = Tagger(model, encoder=encoder, splitter=splitter)
-    predicted = tag_matrices(tagger, [r.text for r in eval_rows], params.score.chunk_size)[0]
-    return evaluation_report(label_matrix(eval_rows, taxonomy), predicted, [r.register for r in eval_rows], taxonomy)
+    return tagger_report(tagger, eval_rows, taxonomy, params.score.chunk_size)
 
 
 def leave_register_out(

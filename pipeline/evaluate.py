@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.data import LabelledRow, label_matrix
+from pipeline.tagger import Tagger, tag_matrices
 from pipeline.taxonomy import Taxonomy
 
 
@@ -100,3 +102,9 @@ def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxo
                 {"score": round(float(scores[inside].mean()), 4), "observed": round(float(Y_true[inside].mean()), 4), "pairs": int(inside.sum())}
             )
     return {"f1_per_behaviour": f1, "confusion": confusion, "calibration": calibration, **curves}
+
+
+def tagger_report(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy, chunk_size: int) -> dict:
+    """The evaluation report of a tagger on labelled rows, tagged the way users score."""
+    predicted, _ = tag_matrices(tagger, [r.text for r in rows], chunk_size)
+    return evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
