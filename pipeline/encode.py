@@ -224,4 +224,10 @@ def load_encoder(params: EncoderParams) -> Encoder:
         return SentenceTransformerEncoder(params)
     if params.backend == "hashing":
         return HashingEncoder(params)
-    raise InputError(f"encoder.backend must be 'sentence_transformers' or 'hashing', not {params.backend!r}")
+    if params.backend == "static":  # encoder.model: a model2vec folder (pipeline/static_encoder.py)
+        from pipeline.static_encoder import StaticEncoder
+
+        return StaticEncoder.load(Path(params.model))
+    raise InputError(
+        f"encoder.backend must be 'sentence_transformers', 'hashing' or 'static', not {params.backend!r}"
+    )

@@ -4,6 +4,10 @@ Besides per-behaviour precision, recall and F1 (macro over the behaviours presen
 in the data, and micro), two figures answer "does it say when none applies?":
 - `none_untagged`: of the texts labelled with no behaviour, the share left untagged;
 - `none_precision`: of the texts left untagged, the share that truly show none.
+
+Polarity (strength `+` or gap `-`) is judged on the labelled (text, behaviour)
+pairs whose behaviour the tagger found: accuracy and macro-F1 over the two signs,
+with `coverage` the share of labelled pairs found at all.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.data import LabelledRow, label_matrix
-from pipeline.tagger import Tagger, tag_matrices
+from pipeline.tagger import Tagger, TagResult, result_matrices, tag_in_chunks
 from pipeline.taxonomy import Taxonomy
 
 
@@ -104,7 +108,44 @@ def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxo
     return {"f1_per_behaviour": f1, "confusion": confusion, "calibration": calibration, **curves}
 
 
+def _polarity_figures(pairs: list[tuple[str, str | None]]) -> dict:
+    """Accuracy and macro-F1 over `+`/`-` from (labelled sign, predicted sign or None if not found) pairs."""
+    found = [(t, p) for t, p in pairs if p is not None]
+    figures: dict = {"pairs": len(pairs), "found": len(found), "coverage": len(found) / len(pairs) if pairs else None}
+    if not found:
+        return figures | {"accuracy": None, "macro_f1": None}
+    truth, predicted = (np.array(values) for values in zip(*found))
+    f1 = {sign: _prf(*_counts(truth == sign, predicted == sign))[2] for sign in ("+", "-")}
+    present = [f1[sign] for sign in f1 if (truth == sign).any()]
+    return figures | {
+        "accuracy": float(np.mean(truth == predicted)),
+        "macro_f1": float(np.mean(present)),
+        "f1_strength": f1["+"],
+        "f1_gap": f1["-"],
+    }
+
+
+def _counts(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    return float(np.sum(truth & predicted)), float(np.sum(~truth & predicted)), float(np.sum(truth & ~predicted))
+
+
+def polarity_report(rows: list[LabelledRow], results: list[TagResult]) -> dict:
+    """Strength-or-gap figures on the labelled pairs whose behaviour was found, overall and per register."""
+    pairs = {}
+    for row, result in zip(rows, results):
+        for behaviour, sign in zip(row.labels, row.polarity):
+            strength = result.polarity.get(behaviour)
+            predicted = None if strength is None else ("+" if strength >= 0.5 else "-")
+            pairs.setdefault(row.register, []).append((sign, predicted))
+    report = _polarity_figures([pair for register_pairs in pairs.values() for pair in register_pairs])
+    report["per_register"] = {register: _polarity_figures(pairs[register]) for register in sorted(pairs)}
+    return report
+
+
 def tagger_report(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy, chunk_size: int) -> dict:
-    """The evaluation report of a tagger on labelled rows, tagged the way users score."""
-    predicted, _ = tag_matrices(tagger, [r.text for r in rows], chunk_size)
-    return evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
+    """The evaluation report of a tagger on labelled rows, tagged the way users score, with polarity."""
+    results = tag_in_chunks(tagger, [r.text for r in rows], chunk_size)
+    predicted, _ = result_matrices(results, taxonomy.ids)
+    report = evaluation_report(label_matrix(rows, taxonomy), predicted, [r.register for r in rows], taxonomy)
+    report["polarity"] = polarity_report(rows, results)
+    return report

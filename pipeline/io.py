@@ -11,11 +11,12 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.errors import InputError
 
@@ -111,3 +112,48 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     kind = table_format(path)
     with atomic_path(path) as tmp:
         _WRITERS[kind](frame, tmp)
+
+
+def write_chunks(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+    """Write tables of one schema one after another into one file (format by extension), atomically.
+
+    Only one table is in memory at a time: CSV and JSON Lines are appended,
+    Parquet goes through a `ParquetWriter`, xlsx through openpyxl's write-only
+    workbook (which spools rows to disk). Characters a workbook cannot hold
+    (control characters other than tab and line breaks) are dropped from xlsx cells.
+    """
+    kind = table_format(path)
+    with atomic_path(path) as tmp:
+        if kind == ".parquet":
+            import pyarrow.parquet as pq
+
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for table in tables:
+                    writer.write_table(table)
+        elif kind == ".xlsx":
+            _write_xlsx_rows(tables, schema, tmp)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                first = True
+                for table in tables:
+                    frame = table.to_pandas()
+                    if kind == ".csv":
+                        frame.to_csv(handle, header=first, index=False)
+                    else:
+                        lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+                        handle.write(lines if lines.endswith("\n") or not lines else lines + "\n")
+                    first = False
+
+
+def _write_xlsx_rows(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+    import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(schema.names)
+    for table in tables:
+        columns = [column.to_pylist() for column in table.columns]
+        for row in zip(*columns):
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    workbook.save(path)

@@ -3,6 +3,7 @@
     models/default/
       config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds, gate
       head.npz      the head's arrays (loaded with allow_pickle=False)
+      polarity.npz  strength-or-gap classifier: vocabulary, idf and weights
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
@@ -24,8 +25,9 @@ from pipeline.config import EncoderParams, TextParams
 from pipeline.errors import InputError
 from pipeline.heads import HEADS
 from pipeline.io import atomic_folder
+from pipeline.polarity import PolarityClassifier
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: polarity
 
 
 @dataclass
@@ -40,6 +42,8 @@ class SavedModel:
     thresholds: np.ndarray
     gate_threshold: float  # the head's last output, "any behaviour", must reach it for any tag
     card: dict[str, Any]
+    polarity: PolarityClassifier
+    polarity_aggregation: str  # text | sentence | mean: how a behaviour's polarity in a text is read
     adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
     adapter_scale: float = 1.0
 
@@ -54,6 +58,7 @@ class SavedModel:
             "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
             "gate_threshold": self.gate_threshold,
+            "polarity": {"params": self.polarity.saved_params(), "aggregation": self.polarity_aggregation},
         }
 
 
@@ -64,6 +69,7 @@ def save_model(model: SavedModel, folder: Path) -> None:
     with atomic_folder(folder) as staging:
         (staging / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n", encoding="utf-8")
         np.savez(staging / "head.npz", **model.head.to_arrays())
+        np.savez(staging / "polarity.npz", **model.polarity.to_arrays())
         if model.adapter is not None:
             np.savez(staging / "adapter.npz", **model.adapter)
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
@@ -79,6 +85,7 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         config = json.loads(config_file.read_text(encoding="utf-8"))
         card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
         head_arrays = _load_arrays(folder / "head.npz")
+        polarity_arrays = _load_arrays(folder / "polarity.npz")
         adapter = _load_arrays(folder / "adapter.npz") if config.get("adapter") else None
     except (OSError, ValueError) as exc:
         raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
@@ -102,6 +109,8 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         thresholds=np.array([config["thresholds"][b] for b in behaviours], dtype=np.float32),
         gate_threshold=float(config["gate_threshold"]),
         card=card,
+        polarity=PolarityClassifier.from_arrays(polarity_arrays, **config["polarity"]["params"]),
+        polarity_aggregation=config["polarity"]["aggregation"],
         adapter=adapter,
         adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
     )

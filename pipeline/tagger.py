@@ -15,20 +15,27 @@ Scores shown to people are the probabilities rescaled so that each threshold sit
 at 0.5, and a behaviour's score is the lower of its own and the gate's: a score of
 0.5 or more always means "tagged", whatever the behaviour, and scores only ever
 rise with the probabilities.
+
+Each behaviour tagged is then read as a strength (`+`) or a gap (`-`) by the
+model's polarity classifier (pipeline/polarity.py), from the whole text, from the
+sentence that is the best evidence for it, or the mean of the two; every evidence
+sentence carries its own polarity too.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from pipeline.encode import Encoder, load_encoder
 from pipeline.model import SavedModel
-from pipeline.text import SentenceSplitter, is_blank
+from pipeline.text import SentenceSplitter, is_blank, normalise
 
-AGGREGATIONS = ("text", "max")
+AGGREGATIONS = ("text", "max", "noisy_or")
+POLARITY_AGGREGATIONS = ("text", "sentence", "mean")
 
 
 @dataclass
@@ -70,12 +77,27 @@ def piece_and_text_probabilities(head, embedded: EmbeddedTexts) -> tuple[np.ndar
 
 
 def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
-    """Text probabilities from the text vector alone (`text`) or the best of it and every piece (`max`)."""
+    """Text probabilities from the text vector alone (`text`), the best of it and every piece (`max`),
+    or the chance that at least one piece shows the behaviour if pieces were independent (`noisy_or`)."""
     if how == "text":
         return text_probs
     if how == "max":
         return np.maximum(text_probs, np.maximum.reduceat(piece_probs, offsets[:-1], axis=0))
+    if how == "noisy_or":
+        log_none = np.add.reduceat(np.log1p(-np.clip(piece_probs, 0.0, 1.0 - 1e-6)), offsets[:-1], axis=0)
+        return 1.0 - np.exp(log_none)
     raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {how!r}")
+
+
+def behaviour_polarity(text_strength: float, sentence_strength: float, how: str) -> float:
+    """P(strength) of one behaviour in one text, from the text's and its best evidence sentence's."""
+    if how == "text":
+        return text_strength
+    if how == "sentence":
+        return sentence_strength
+    if how == "mean":
+        return 0.5 * (text_strength + sentence_strength)
+    raise ValueError(f"polarity aggregation must be one of {POLARITY_AGGREGATIONS}, not {how!r}")
 
 
 def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -85,8 +107,15 @@ def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
 
 
-def model_encoder(model: SavedModel) -> Encoder:
-    """The encoder a saved model was trained with, its fine-tuned adapter merged in."""
+def model_encoder(model: SavedModel, backend: str = "torch", folder: Path | None = None) -> Encoder:
+    """The encoder a saved model was trained with, its fine-tuned adapter merged in; or, for another
+    backend or a static model, the one `pipeline.backends` loads from the model's `folder`."""
+    if backend != "torch" or model.encoder.backend == "static":
+        from pipeline.backends import backend_encoder  # ONNX Runtime or model2vec: only when asked for
+
+        if folder is None:
+            raise ValueError(f"the {backend} backend needs the model's folder")
+        return backend_encoder(model, backend, folder)
     encoder = load_encoder(model.encoder)
     if model.adapter is not None:
         encoder.apply_adapter(model.adapter, model.adapter_scale)
@@ -99,8 +128,11 @@ class TagResult:
 
     status: str  # "ok" or "empty"
     behaviours: list[str] = field(default_factory=list)  # tagged ids, highest score first
+    strengths: list[str] = field(default_factory=list)  # tagged ids shown as a strength (+)
+    gaps: list[str] = field(default_factory=list)  # tagged ids shown as lacking (-)
     scores: dict[str, float] = field(default_factory=dict)  # every behaviour, 0-1, tagged at >= 0.5
-    evidence: list[dict] = field(default_factory=list)  # {behaviour, sentence, score}
+    polarity: dict[str, float] = field(default_factory=dict)  # tagged ids: P(strength), `+` at >= 0.5
+    evidence: list[dict] = field(default_factory=list)  # {behaviour, sentence, score, polarity, polarity_score}
 
 
 class Tagger:
@@ -132,45 +164,72 @@ class Tagger:
         gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
         piece_scores = display_scores(piece_probs[:, :-1], self.model.thresholds)
+        polarity = self.model.polarity
+        text_strength = polarity.predict_proba([normalise(texts[i]) for i in filled], embedded.text_vectors())
+        piece_strength = polarity.predict_proba([p for pieces in embedded.pieces for p in pieces], embedded.vectors)
         for k, i in enumerate(filled):
             lo, hi = embedded.offsets[k], embedded.offsets[k + 1]
-            results[i] = self._result(scores[k], embedded.pieces[k], piece_scores[lo:hi])
+            results[i] = self._result(
+                scores[k], embedded.pieces[k], piece_scores[lo:hi], text_strength[k], piece_strength[lo:hi]
+            )
         return results
 
-    def _result(self, scores: np.ndarray, pieces: list[str], piece_scores: np.ndarray) -> TagResult:
+    def _result(
+        self,
+        scores: np.ndarray,
+        pieces: list[str],
+        piece_scores: np.ndarray,
+        text_strength: float,
+        piece_strength: np.ndarray,
+    ) -> TagResult:
         ids = self.model.behaviours
         tagged = [j for j in np.argsort(-scores, kind="stable") if scores[j] >= 0.5]
-        evidence = []
+        evidence, polarity = [], {}
         for j in tagged:
             order = np.argsort(-piece_scores[:, j], kind="stable")
             chosen = [p for p in order if piece_scores[p, j] >= 0.5][: self.max_evidence] or [order[0]]
+            strength = behaviour_polarity(text_strength, piece_strength[order[0]], self.model.polarity_aggregation)
+            polarity[ids[j]] = round(float(strength), 3)
             evidence += [
-                {"behaviour": ids[j], "sentence": pieces[p], "score": round(float(piece_scores[p, j]), 3)}
+                {
+                    "behaviour": ids[j],
+                    "sentence": pieces[p],
+                    "score": round(float(piece_scores[p, j]), 3),
+                    "polarity": "+" if piece_strength[p] >= 0.5 else "-",
+                    "polarity_score": round(float(piece_strength[p]), 3),
+                }
                 for p in chosen
             ]
         return TagResult(
             status="ok",
             behaviours=[ids[j] for j in tagged],
+            strengths=[b for b, p in polarity.items() if p >= 0.5],
+            gaps=[b for b, p in polarity.items() if p < 0.5],
             scores={b: round(float(s), 4) for b, s in zip(ids, scores)},
+            polarity=polarity,
             evidence=evidence,
         )
 
 
-def tag_matrices(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """(tags, scores): texts × behaviours matrices of what the tagger says, tagged chunk by chunk."""
-    ids = tagger.model.behaviours
-    predicted = np.zeros((len(texts), len(ids)), dtype=np.int8)
-    scores = np.zeros((len(texts), len(ids)), dtype=np.float32)
-    for start in range(0, len(texts), chunk_size):
-        for offset, result in enumerate(tagger.tag(texts[start : start + chunk_size])):
-            predicted[start + offset] = [b in result.behaviours for b in ids]
-            scores[start + offset] = [result.scores.get(b, 0.0) for b in ids]
+def tag_in_chunks(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> list[TagResult]:
+    """Tag many texts, `chunk_size` at a time (bounded memory for the encoder's batches)."""
+    return [result for start in range(0, len(texts), chunk_size) for result in tagger.tag(texts[start : start + chunk_size])]
+
+
+def result_matrices(results: list[TagResult], ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(tags, scores): texts × behaviours matrices of what the tagger said."""
+    predicted = np.array([[b in r.behaviours for b in ids] for r in results], dtype=np.int8).reshape(-1, len(ids))
+    scores = np.array([[r.scores.get(b, 0.0) for b in ids] for r in results], dtype=np.float32).reshape(-1, len(ids))
     return predicted, scores
 
 
 def result_columns(results: list[TagResult], ids: tuple[str, ...]) -> dict[str, list]:
     """The output contract of `behaviours score` (and of the MLflow model), column by column."""
-    columns: dict[str, list] = {"behaviours": [";".join(r.behaviours) for r in results]}
+    columns: dict[str, list] = {
+        "behaviours": [";".join(r.behaviours) for r in results],
+        "strengths": [";".join(r.strengths) for r in results],
+        "gaps": [";".join(r.gaps) for r in results],
+    }
     for behaviour_id in ids:
         columns[f"score_{behaviour_id}"] = [r.scores.get(behaviour_id) for r in results]
     columns["evidence"] = [json.dumps(r.evidence, ensure_ascii=False) for r in results]

@@ -72,6 +72,10 @@ def report_metrics(report: dict, prefix: str) -> dict[str, float]:
         metrics[f"{prefix}.register.{register}.macro_f1"] = float(figures["macro_f1"])
         if figures.get("none_untagged") is not None:
             metrics[f"{prefix}.register.{register}.none_untagged"] = float(figures["none_untagged"])
+    polarity = report.get("polarity", {})
+    for key in ("accuracy", "macro_f1", "coverage"):
+        if polarity.get(key) is not None:
+            metrics[f"{prefix}.polarity.{key}"] = float(polarity[key])
     return metrics
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import GroupKFold, StratifiedKFold, train_test_split
 
 from pipeline.config import Params
 from pipeline.data import LabelledRow, label_matrix
@@ -23,7 +23,15 @@ from pipeline.errors import InputError
 from pipeline.evaluate import multilabel_metrics
 from pipeline.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model import SavedModel
-from pipeline.tagger import EmbeddedTexts, aggregate, embed_texts, piece_and_text_probabilities, text_pieces
+from pipeline.polarity import PolarityClassifier, polarity_pairs
+from pipeline.tagger import (
+    POLARITY_AGGREGATIONS,
+    EmbeddedTexts,
+    aggregate,
+    embed_texts,
+    piece_and_text_probabilities,
+    text_pieces,
+)
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 
@@ -102,6 +110,29 @@ def choose_thresholds(Y: np.ndarray, probs: np.ndarray, params: Params, ids: tup
         if macro >= ungated - params.train.gate_max_macro_f1_loss:
             gate = float(candidate)
     return thresholds, gate
+
+
+def fit_polarity(
+    rows: list[LabelledRow], embedded: EmbeddedTexts, params: Params
+) -> tuple[PolarityClassifier, dict]:
+    """The strength-or-gap classifier on every labelled (text, behaviour) pair, and its
+    cross-validated accuracy (folds keep a text's pairs together)."""
+    pairs = polarity_pairs([r.text for r in rows], [r.labels for r in rows], [r.polarity for r in rows])
+    index = np.array([i for i, _, _ in pairs])
+    texts = [rows[i].text for i in index]
+    vectors = embedded.text_vectors()[index]
+    strength = np.array([s for _, _, s in pairs])
+    settings = dict(C=params.polarity.C, ngram_max=params.polarity.ngram_max, min_df=params.polarity.min_df)
+    predicted = np.zeros(len(pairs), dtype=bool)
+    for fit_idx, held_idx in GroupKFold(n_splits=params.train.cv_folds).split(vectors, strength, groups=index):
+        fold = PolarityClassifier(**settings).fit([texts[i] for i in fit_idx], vectors[fit_idx], strength[fit_idx])
+        predicted[held_idx] = fold.predict_proba([texts[i] for i in held_idx], vectors[held_idx]) >= 0.5
+    figures = {
+        "method": f"{params.train.cv_folds}-fold cross-validation over labelled (text, behaviour) pairs, text level",
+        "pairs": len(pairs),
+        "accuracy": round(float(np.mean(predicted == strength)), 4),
+    }
+    return PolarityClassifier(**settings).fit(texts, vectors, strength), figures
 
 
 @dataclass
@@ -212,6 +243,9 @@ def fit_model(
     else:
         prototypes = description_vectors(taxonomy, encoder) if params.train.head == "zero_shot" else None
         fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, prototypes)
+    if params.polarity.aggregation not in POLARITY_AGGREGATIONS:
+        raise InputError(f"polarity.aggregation must be one of {', '.join(POLARITY_AGGREGATIONS)}")
+    polarity, polarity_figures = fit_polarity(rows, embed_texts(texts, splitter, encoder), params)
     head_type = next(name for name, kind in HEADS.items() if isinstance(fitted.head, kind))
     card = {
         "name": "System Leadership Behaviours tagger",
@@ -232,7 +266,11 @@ def fit_model(
         },
         "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, fitted.thresholds)},
         "gate_threshold": fitted.gate_threshold,
-        "evaluation": {"training": {"method": fitted.method, **summarise(fitted.figures)}},
+        "polarity_aggregation": params.polarity.aggregation,
+        "evaluation": {
+            "training": {"method": fitted.method, **summarise(fitted.figures)},
+            "training_polarity": polarity_figures,
+        },
         "intended_use": (
             "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
             "gives evidence about, with the sentences that carry it, to help people read many comments."
@@ -257,6 +295,8 @@ def fit_model(
         thresholds=fitted.thresholds,
         gate_threshold=fitted.gate_threshold,
         card=card,
+        polarity=polarity,
+        polarity_aggregation=params.polarity.aggregation,
         adapter=fitted.adapter,
         adapter_scale=params.finetune.scale,
     )
@@ -268,4 +308,14 @@ def summarise(figures: dict) -> dict:
     keep = ("texts", "macro_f1", "micro_f1", "exact_match", "none_texts", "none_untagged", "none_precision")
     summary = {k: (round(figures[k], 4) if isinstance(figures[k], float) else figures[k]) for k in keep}
     summary["f1_per_behaviour"] = {b: round(m["f1"], 4) for b, m in figures["per_behaviour"].items()}
+    if "per_register" in figures:
+        summary["per_register"] = {
+            register: {"texts": m["texts"], "macro_f1": round(m["macro_f1"], 4)}
+            for register, m in figures["per_register"].items()
+        }
+    if "polarity" in figures:
+        summary["polarity"] = {
+            k: round(figures["polarity"][k], 4) if isinstance(figures["polarity"][k], float) else figures["polarity"][k]
+            for k in ("pairs", "found", "coverage", "accuracy", "macro_f1")
+        }
     return summary

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import tiny_rows, write_labelled_csv
 
-SCORE_COLUMNS = 1 + 13 + 2  # behaviours, score_<id> × 13, evidence, status
+SCORE_COLUMNS = 3 + 13 + 2  # behaviours, strengths, gaps, score_<id> × 13, evidence, status
 
 
 @pytest.fixture()
@@ -54,7 +54,7 @@ def test_score_keeps_every_column_and_adds_the_contract(run_cli, model_dir, para
         scored = read_table(output)
     assert list(scored.columns[:3]) == ["respondent", "answer", "site"]
     assert len(scored.columns) == 3 + SCORE_COLUMNS
-    assert list(scored.columns[3:5]) == ["behaviours", "score_authenticity"]
+    assert list(scored.columns[3:7]) == ["behaviours", "strengths", "gaps", "score_authenticity"]
     assert scored["status"].tolist() == ["ok", "empty", "ok", "ok"]
     assert "trust" in scored["behaviours"][0].split(";")
     evidence = json.loads(scored["evidence"][0])
@@ -89,7 +89,6 @@ def test_missing_column_lists_the_columns(run_cli, model_dir, survey, tmp_path):
     [
         ("bad.txt", b"hello", "unknown file type '.txt'"),
         ("bad.xlsx", b"not a workbook", "cannot read as xlsx"),
-        ("latin.csv", "answer\ncaf\xe9\n".encode("latin-1"), "not utf-8 text"),
         ("empty.csv", b"", "the file is empty"),
         ("missing.csv", None, "file not found"),
     ],

@@ -37,3 +37,17 @@ def test_brainstorm_only_trains_on_brainstorm_and_framework_rows(params, taxonom
     report = brainstorm_only(rows, test, params, taxonomy, lambda: encoder, splitter)
     assert report["texts"] == len(test) and 0.0 <= report["macro_f1"] <= 1.0
     assert len(train) >= 3 * 13
+
+
+def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy, encoder, splitter):
+    from pipeline.comparisons import long_notes
+    from pipeline.tagger import AGGREGATIONS, Tagger
+
+    rows = _with_registers(tiny_rows(), USER_REGISTERS)
+    tagger = Tagger(trained[0], encoder=encoder, splitter=splitter)
+    figures = long_notes(tagger, rows, taxonomy, lengths=(1, 6), notes=8)
+    assert list(figures) == [1, 6]
+    assert figures[6]["words"] > 5 * figures[1]["words"]
+    assert figures[6]["labels_per_note"] > figures[1]["labels_per_note"]
+    for n in (1, 6):
+        assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in AGGREGATIONS)

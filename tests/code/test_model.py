@@ -8,11 +8,13 @@ from pipeline.model import load_model, save_model
 
 
 def test_saved_model_is_json_and_arrays_only(model_dir):
-    assert sorted(p.name for p in model_dir.iterdir()) == ["card.json", "config.json", "head.npz"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["card.json", "config.json", "head.npz", "polarity.npz"]
     config = json.loads((model_dir / "config.json").read_text())
     assert config["encoder"]["backend"] == "hashing"
     with np.load(model_dir / "head.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == {"coef", "intercept"}
+    with np.load(model_dir / "polarity.npz", allow_pickle=False) as arrays:
+        assert set(arrays.files) == {"vocabulary", "idf", "coef", "intercept"}
 
 
 def test_round_trip_gives_identical_predictions(model_dir, trained, taxonomy, encoder):
@@ -22,6 +24,10 @@ def test_round_trip_gives_identical_predictions(model_dir, trained, taxonomy, en
     np.testing.assert_allclose(loaded.head.predict_proba(X), model.head.predict_proba(X), rtol=1e-6)
     np.testing.assert_allclose(loaded.thresholds, model.thresholds, atol=1e-4)
     assert loaded.card["training_data"] == model.card["training_data"]
+    texts = ["never explains why", "always listens"]
+    np.testing.assert_allclose(
+        loaded.polarity.predict_proba(texts, X), model.polarity.predict_proba(texts, X), rtol=1e-6
+    )
 
 
 def test_saving_over_an_existing_model_replaces_it(trained, tmp_path, taxonomy):

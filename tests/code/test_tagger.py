@@ -55,7 +55,15 @@ def test_tags_come_with_their_evidence_sentence(tagger):
     trust_evidence = [e for e in result.evidence if e["behaviour"] == "trust"]
     assert trust_evidence[0]["sentence"] == "He explains the reasons behind every rota decision."
     assert result.scores["trust"] >= 0.5
-    assert all(set(e) == {"behaviour", "sentence", "score"} for e in result.evidence)
+    assert all(set(e) == {"behaviour", "sentence", "score", "polarity", "polarity_score"} for e in result.evidence)
+    assert all(e["polarity"] == ("+" if e["polarity_score"] >= 0.5 else "-") for e in result.evidence)
+
+
+def test_every_behaviour_found_is_a_strength_or_a_gap(tagger):
+    [result] = tagger.tag(["He explains the reasons behind every rota decision. She never listens to anyone."])
+    assert sorted(result.strengths + result.gaps) == sorted(result.behaviours)
+    assert set(result.polarity) == set(result.behaviours)
+    assert all((b in result.strengths) == (p >= 0.5) for b, p in result.polarity.items())
 
 
 def test_says_when_none_applies(tagger):

@@ -1,0 +1,106 @@
+"""How fast and how good each encoder backend is, on the same texts, in one run.
+
+    .venv/bin/python benchmarks/backend_speed.py [--texts 5000] [--rounds 2] [--backends torch onnx onnx-int8 static]
+
+Needs `behaviours export-onnx` (for onnx, onnx-int8) and `behaviours train-static`
+(for static) first. Builds a deterministic set of varied texts (one answer up to long
+notes of 12-25 answers, ~10% long notes, made by joining labelled texts) and, for
+each backend, loads its tagger and times the full tag path the `score` and `tag`
+commands use (sentence splitting, cutting, encoding, head, gate, evidence, polarity)
+over all the texts. Backends take turns each round and the best round counts, so a
+busy neighbour on the machine does not decide the ratio. Prints rows/s, the ratio
+against torch, and macro-F1, micro-F1 and the no-behaviour figure on the fixed test
+split, with the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import time
+from pathlib import Path
+
+import onnxruntime
+import torch
+
+from pipeline.backends import BACKENDS, backend_model_dir
+from pipeline.config import load_params
+from pipeline.data import labelled_files, load_labelled
+from pipeline.evaluate import tagger_report
+from pipeline.model import load_model
+from pipeline.split import partition, read_test_ids
+from pipeline.tagger import Tagger, model_encoder, tag_in_chunks
+from pipeline.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def varied_texts(pool: list[str], n: int, seed: int = 7) -> list[str]:
+    """n texts: 40% single answers, 30% 2-3 joined, 20% 4-8 joined, 10% long notes of 12-25 answers."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        roll = rng.random()
+        parts = (
+            1 if roll < 0.40 else rng.randint(2, 3) if roll < 0.70 else rng.randint(4, 8) if roll < 0.90 else rng.randint(12, 25)
+        )
+        texts.append(("\n\n" if parts > 8 else " ").join(rng.choice(pool) for _ in range(parts)))
+    return texts
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return (
+        f"{cpu}; {os.cpu_count()} cores; torch {torch.__version__} ({torch.get_num_threads()} threads); "
+        f"onnxruntime {onnxruntime.__version__}; Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    args = parser.parse_args()
+
+    params, taxonomy = load_params(), load_taxonomy()
+    rows = load_labelled(labelled_files(ROOT / "labelled"), taxonomy)
+    _, test_rows = partition(rows, read_test_ids(ROOT / "labelled" / "test_ids.txt"))
+    texts = varied_texts([r.text for r in rows], args.texts)
+    words = sorted(len(t.split()) for t in texts)
+    print(f"machine: {machine()}")
+    print(f"texts: {len(texts)}; words per text: median {words[len(words) // 2]}, max {words[-1]}, total {sum(words)}")
+
+    taggers, load_seconds = {}, {}
+    for backend in args.backends:
+        start = time.perf_counter()
+        folder = backend_model_dir(None, backend)
+        model = load_model(folder, taxonomy.ids)
+        taggers[backend] = Tagger(model, encoder=model_encoder(model, backend, folder))
+        taggers[backend].tag(texts[:32])  # warm-up: spaCy, the first batches
+        load_seconds[backend] = time.perf_counter() - start
+    best: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for backend, tagger in taggers.items():
+            start = time.perf_counter()
+            tag_in_chunks(tagger, texts, params.score.chunk_size)
+            best[backend] = max(best.get(backend, 0.0), len(texts) / (time.perf_counter() - start))
+
+    print(f"{'backend':<10} {'load s':>7} {'rows/s':>8} {'× torch':>8} {'macro-F1':>9} {'micro-F1':>9} {'none untagged':>14}")
+    for backend, tagger in taggers.items():
+        report = tagger_report(tagger, test_rows, taxonomy, params.score.chunk_size)
+        ratio = f"{best[backend] / best['torch']:8.2f}" if "torch" in best else f"{'–':>8}"
+        print(
+            f"{backend:<10} {load_seconds[backend]:7.1f} {best[backend]:8.1f} {ratio} {report['macro_f1']:9.3f} "
+            f"{report['micro_f1']:9.3f} {report['none_untagged']:14.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

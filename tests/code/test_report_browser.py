@@ -1,0 +1,60 @@
+"""The report in a real browser: it opens offline, without errors, and every chart draws.
+
+Skipped without /usr/bin/chromium unless REQUIRE_BROWSER is set (then it fails).
+Keeps a screenshot in tests/artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 also
+refreshes docs/report_example.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.io import atomic_write_text
+from pipeline.report import render_html, summarise
+from tests.browser import ARTIFACTS, open_page
+from tests.code.test_report import CARD, marked, scored_frame
+
+DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "report_example.png"
+
+
+def test_report_renders_offline_with_every_chart_drawn(taxonomy, tmp_path):
+    summary = summarise(
+        scored_frame(), taxonomy, CARD, marked, group_by=["site", "team"], date_column="submitted",
+        source="example_scored.csv",
+    )
+    page_file = tmp_path / "report.html"
+    atomic_write_text(page_file, render_html(summary, taxonomy, today=date(2026, 1, 1)))
+    with open_page(page_file) as (page, log):
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+        charts = page.locator(".plot .js-plotly-plot")
+        assert charts.count() == 6  # behaviours, themes, strengths and gaps, site, team, trend
+        drawn = page.evaluate(
+            """() => [...document.querySelectorAll('.plot .js-plotly-plot')].map(chart =>
+                chart.querySelectorAll('.main-svg').length > 0 &&
+                chart.querySelectorAll('.plot .trace path, .plot .trace .point, .plot .hm image').length > 0)"""
+        )
+        assert drawn == [True] * 6
+        assert page.locator("figure.chart details table").count() == 6  # the numbers under every chart
+        assert log.errors == []
+        assert log.external_requests() == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "report_example.png"
+        page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, DOCS_SCREENSHOT)
+
+
+def test_report_is_readable_at_200_percent_zoom(taxonomy, tmp_path):
+    """A 640-px-wide window is a 1280-px screen at 200%: nothing may force sideways scrolling."""
+    summary = summarise(scored_frame(), taxonomy, CARD, marked, group_by=["team"], date_column="submitted")
+    page_file = tmp_path / "report.html"
+    atomic_write_text(page_file, render_html(summary, taxonomy))
+    with open_page(page_file, width=640, height=800) as (page, log):
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        assert log.errors == []

@@ -1,0 +1,156 @@
+"""The web app's routes and limits, through FastAPI's TestClient, with the stand-in model."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import docx
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.config import ServeParams
+from pipeline.serve import create_app, locate
+from pipeline.tagger import Tagger
+
+TRUST = "He explains the reasons behind every rota decision."
+NOTE = f"The car parking is terrible.\n\n{TRUST}   Nobody ever explained why the ward was closing."
+LIMITS = ServeParams(max_text_chars=2_000, max_batch=5, max_request_bytes=60_000)
+
+
+@pytest.fixture(scope="module")
+def client(trained, taxonomy, encoder, splitter):
+    tagger = Tagger(trained[0], encoder=encoder, splitter=splitter)
+    with TestClient(create_app(tagger, taxonomy, LIMITS)) as client:
+        yield client
+
+
+def test_health_and_taxonomy(client, taxonomy):
+    assert client.get("/health").json()["status"] == "ok"
+    behaviours = client.get("/v1/behaviours").json()
+    assert [b["id"] for b in behaviours] == list(taxonomy.ids)
+    assert all(b["colour"].startswith("#") and b["theme_name"] and b["description"] for b in behaviours)
+
+
+def test_tag_finds_evidence_and_locates_it_in_the_text_as_sent(client):
+    body = client.post("/v1/tag", json={"text": NOTE}).json()
+    assert body["status"] == "ok" and "trust" in body["behaviours"]
+    assert sorted(body["strengths"] + body["gaps"]) == sorted(body["behaviours"])
+    for item in body["evidence"]:
+        assert NOTE[item["start"] : item["end"]].split() == item["sentence"].split()
+        assert item["polarity"] in "+-"
+    assert "found" in body["message"]
+
+
+def test_tag_says_plainly_when_no_behaviour_applies(client):
+    body = client.post("/v1/tag", json={"text": "The canteen closes too early and lockers are broken."}).json()
+    assert body["behaviours"] == [] and body["evidence"] == []
+    assert body["message"] == "No behaviour from the framework found in this text."
+
+
+def test_score_keeps_order_and_marks_blank_texts_empty(client):
+    results = client.post("/v1/score", json={"texts": [TRUST, "", None, "Lockers are broken."]}).json()["results"]
+    assert [r["status"] for r in results] == ["ok", "empty", "empty", "ok"]
+    assert "trust" in results[0]["behaviours"] and results[3]["behaviours"] == []
+
+
+def test_too_long_a_text_is_413_with_the_limit_named(client):
+    answer = client.post("/v1/tag", json={"text": "word " * 500})
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == "the text is 2,500 characters; the limit is 2,000 (serve.max_text_chars)"
+    answer = client.post("/v1/score", json={"texts": [TRUST, "word " * 500]})
+    assert answer.status_code == 413 and answer.json()["detail"].startswith("text 2 is 2,500 characters")
+
+
+def test_too_many_texts_is_413(client):
+    answer = client.post("/v1/score", json={"texts": [TRUST] * 6})
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == "6 texts; at most 5 per request (serve.max_batch)"
+
+
+def test_too_large_a_body_is_413_before_it_is_parsed(client):
+    answer = client.post("/v1/score", content=b'{"texts": ["' + b"x" * 70_000 + b'"]}',
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and "serve.max_request_bytes" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"text": "unfinished', "malformed JSON"),
+        (b'{"txt": "secret words"}', "text: Field required"),
+        (b'{"text": 42}', "text: Input should be a valid string"),
+        (b'{"texts": "not a list"}', None),
+    ],
+)
+def test_malformed_requests_are_422_with_one_line_and_no_echo(client, body, detail):
+    route = "/v1/score" if b"texts" in body else "/v1/tag"
+    answer = client.post(route, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422
+    message = answer.json()["detail"]
+    assert isinstance(message, str) and "\n" not in message
+    assert detail is None or message.endswith(detail)
+    assert "secret" not in answer.text and "not a list" not in answer.text
+
+
+def test_upload_a_text_note_and_a_word_document(client):
+    answer = client.post("/v1/upload", files={"file": ("note.txt", NOTE.encode("cp1252"), "text/plain")}).json()
+    assert answer["kind"] == "note" and answer["text"] == NOTE and "trust" in answer["results"][0]["behaviours"]
+
+    document = docx.Document()
+    for paragraph in NOTE.split("\n\n"):
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    answer = client.post("/v1/upload", files={"file": ("appraisal.docx", buffer.getvalue(), "application/octet-stream")})
+    assert answer.status_code == 200
+    result = answer.json()["results"][0]
+    assert "trust" in result["behaviours"]
+    assert all(item["start"] is not None for item in result["evidence"])
+
+
+def test_upload_a_csv_scores_every_row_of_the_chosen_column(client):
+    csv = f"id;comment;site\n1;{TRUST};A\n2;Lockers are broken.;B\n3;;C\n".encode()
+    body = client.post("/v1/upload", files={"file": ("answers.csv", csv, "text/csv")}).json()
+    assert body["kind"] == "table" and body["column"] == "comment"
+    assert [r["status"] for r in body["results"]] == ["ok", "ok", "empty"]
+    assert body["texts"][0] == TRUST
+    answer = client.post("/v1/upload", files={"file": ("answers.csv", csv, "text/csv")}, data={"column": "nope"})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("answers.csv: no column 'nope'")
+
+
+def test_upload_limits_and_types(client):
+    rows = "text\n" + "\n".join([TRUST] * 6) + "\n"
+    answer = client.post("/v1/upload", files={"file": ("many.csv", rows.encode(), "text/csv")})
+    assert answer.status_code == 413
+    answer = client.post("/v1/upload", files={"file": ("slides.pdf", b"%PDF-1.4", "application/pdf")})
+    assert answer.status_code == 415 and ".txt, .docx, .csv" in answer.json()["detail"]
+    answer = client.post("/v1/upload", files={"file": ("broken.docx", b"not a zip", "application/octet-stream")})
+    assert answer.status_code == 422 and answer.json()["detail"] == "broken.docx: not a readable .docx file"
+
+
+def test_page_is_self_contained(client):
+    page = client.get("/").text
+    assert "<textarea" in page and 'id="tag"' in page
+    assert "http://" not in page and "https://" not in page  # no asset fetched from anywhere
+
+
+def test_openapi_document_lists_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/v1/behaviours", "/v1/tag", "/v1/score", "/v1/upload"} <= set(paths)
+
+
+def test_no_request_text_reaches_the_logs(client, caplog):
+    secret = "Zebediah Quark explains the reasons behind every rota decision."
+    with caplog.at_level(logging.DEBUG):
+        client.post("/v1/tag", json={"text": secret})
+        client.post("/v1/tag", json={"text": secret * 100})  # refused: 413
+        client.post("/v1/tag", content=b'{"text": "Zebediah', headers={"Content-Type": "application/json"})
+    assert "Zebediah" not in caplog.text
+
+
+def test_locate_matches_across_folded_white_space():
+    text = "First line.\n\nHe  explains\tthe reasons. Then more."
+    start, end = locate(text, "He explains the reasons.")
+    assert text[start:end] == "He  explains\tthe reasons."
+    assert locate(text, "not there at all") is None
