@@ -10,7 +10,7 @@ EXAMPLE := examples/exit_survey.csv
 SCORED  := out/exit_survey_scored.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast repro
+.PHONY: help install demo serve test test-fast repro
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ demo: $(STAMP) $(MODEL)/config.json ## Score the bundled example exit survey and
 	@mkdir -p out
 	$(VENV)/bin/behaviours score $(EXAMPLE) -o $(SCORED) --text-column what_could_have_been_better
 	@echo "Per-row tags and evidence: $(SCORED)"
+
+serve: $(STAMP) $(MODEL)/config.json ## Start the tagging page and API on http://127.0.0.1:8000/ (Ctrl-C stops it)
+	$(VENV)/bin/behaviours serve
 
 test: $(STAMP) ## Run the whole test suite (unit, data, and integration with the real encoder)
 	$(PY) -m pytest

@@ -10,7 +10,7 @@ chunks; `resume=True` continues it without rescoring them, and refuses when the
 input, options or model differ from the interrupted run's.
 
 Identical answers are tagged once per run: within a chunk they are grouped, and
-the results of the most recent distinct texts (`BatchParams.cache_size`) are kept
+the results of the most recent distinct texts (`score.cache_size` in configs/params.yaml) are kept
 across chunks, keyed by a digest of the normalised text (white space does not
 make two answers different; the tagger normalises before splitting, so their
 results are the same).
@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
+from pipeline.config import ScoreParams
 from pipeline.errors import InputError
 from pipeline.exports import Export
 from pipeline.io import atomic_path, atomic_write_text, write_chunks
@@ -45,21 +46,6 @@ from pipeline.text import is_blank, normalise
 
 MANIFEST = "manifest.json"
 COMBINED = "combined"
-
-
-@dataclass(frozen=True)
-class BatchParams:
-    """Batch scoring beyond `score:` in params.yaml.
-
-    `cache_size`: distinct answers whose results are remembered across chunks
-    (least recently seen dropped first); ~2 KB each, so the default costs ~40 MB
-    at most and catches the "n/a", "none", "see above" that fill real exports.
-    `progress_interval`: seconds between plain progress lines when stderr is not a
-    terminal (a log file, a pipe, a scheduler).
-    """
-
-    cache_size: int = 20_000
-    progress_interval: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -349,7 +335,7 @@ def score_export(
     output: Path,
     run: PartialRun,
     done: set[int],
-    params: BatchParams = BatchParams(),
+    params: ScoreParams = ScoreParams(),
     on_rows: Callable[[int], None] = lambda rows: None,
 ) -> BatchResult:
     """Score every row of `export` into `output` (format by extension), chunk by chunk; see the module docstring.

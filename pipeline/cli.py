@@ -40,7 +40,7 @@ from pipeline.additions import (
     with_rows_appended,
     write_files,
 )
-from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, DataParams, Params, load_params
+from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, DataParams, Params, ScoreParams, load_params
 from pipeline.data import (
     REGISTERS,
     LabelledRow,
@@ -53,7 +53,7 @@ from pipeline.data import (
     near_duplicate_problems,
     validate_files,
 )
-from pipeline.batch import BatchParams, PartialRun, ProgressLines, ScoreOptions, Summary, run_fingerprint, score_export, validate
+from pipeline.batch import PartialRun, ProgressLines, ScoreOptions, Summary, run_fingerprint, score_export, validate
 from pipeline.backends import BACKENDS, BackendParams, backend_model_dir
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
@@ -570,7 +570,7 @@ def evaluate(
         bool,
         typer.Option(
             "--long-notes",
-            help="Instead: notes made of 5, 20 and 60 test answers, tagged with each aggregation of sentence scores.",
+            help="Instead: notes of 5, 20 and 60 test answers (2 showing behaviours), tagged with each aggregation.",
         ),
     ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
@@ -807,13 +807,16 @@ def _print_tag_result(result: TagResult, taxonomy: Taxonomy) -> None:
         return
     for behaviour_id in result.behaviours:
         behaviour = taxonomy[behaviour_id]
+        strength = result.polarity[behaviour_id]
+        shown = f"▲ strength ({strength:.2f})" if strength >= 0.5 else f"▼ gap ({1 - strength:.2f})"
         console.print(
-            f"[bold]{behaviour.name}[/bold] ({behaviour.theme.name})  score {result.scores[behaviour_id]:.2f}",
+            f"[bold]{behaviour.name}[/bold] ({behaviour.theme.name})  score {result.scores[behaviour_id]:.2f}  {shown}",
             highlight=False,
         )
         for item in result.evidence:
             if item["behaviour"] == behaviour_id:
-                console.print(f"    “{item['sentence']}”  ({item['score']:.2f})", markup=False, highlight=False)
+                sign = "▲" if item["polarity"] == "+" else "▼"
+                console.print(f"    {sign} “{item['sentence']}”  ({item['score']:.2f})", markup=False, highlight=False)
 
 
 EXCEL_MAX_ROWS = 1_048_575  # rows of one sheet below its header
@@ -876,10 +879,9 @@ def score(
             err_console.print(f"note: {input_file}: {note}", markup=False, highlight=False, soft_wrap=True)
         if done:
             err_console.print(f"resuming: {len(done)} chunk(s) already scored in {run.folder}", highlight=False)
-    batch = BatchParams()
     try:
-        with _score_progress(export.rows, quiet, batch) as on_rows:
-            result = score_export(export, tagger, options, output, run, done, batch, on_rows)
+        with _score_progress(export.rows, quiet, params.score) as on_rows:
+            result = score_export(export, tagger, options, output, run, done, params.score, on_rows)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
         raise typer.Exit(130) from None
@@ -893,7 +895,7 @@ def score(
 
 
 @contextmanager
-def _score_progress(total: int | None, quiet: bool, batch: BatchParams) -> Iterator[Callable[[int], None]]:
+def _score_progress(total: int | None, quiet: bool, batch: ScoreParams) -> Iterator[Callable[[int], None]]:
     """A rich bar (rows, rows/s, time left) on a terminal, plain lines every ~10 s otherwise, nothing if quiet."""
     if quiet:
         yield lambda rows: None

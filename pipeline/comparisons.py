@@ -7,9 +7,9 @@
   descriptions alone (the labelled data that existed before this project) and
   evaluate on the test split, to show what the authored data adds.
 - Long notes: no labelled text is pages long, so notes are made by joining test
-  answers as paragraphs (a note's labels are the union of theirs) and the shipped
-  model is evaluated on them with each way of turning sentence scores into a
-  text score (`train.aggregation`).
+  answers as paragraphs, a few that show behaviours among many that show none,
+  and the shipped model is evaluated on them with each way of turning sentence
+  scores into a text score (`train.aggregation`).
 
 Both train with the same parameters as the product model, each on a fresh
 encoder (fine-tuning merges its adapter into the encoder it is given).
@@ -26,6 +26,7 @@ import numpy as np
 from pipeline.config import Params
 from pipeline.data import USER_REGISTERS, LabelledRow, label_matrix
 from pipeline.encode import Encoder
+from pipeline.errors import InputError
 from pipeline.evaluate import multilabel_metrics, tagger_report
 from pipeline.tagger import AGGREGATIONS, Tagger, result_matrices
 from pipeline.taxonomy import Taxonomy
@@ -86,20 +87,46 @@ def brainstorm_only(
 
 
 def long_notes(
-    tagger: Tagger, test_rows: list[LabelledRow], taxonomy: Taxonomy, lengths=(5, 20, 60), notes: int = 60, seed: int = 13
+    tagger: Tagger,
+    test_rows: list[LabelledRow],
+    taxonomy: Taxonomy,
+    lengths=(5, 20, 60),
+    with_behaviour: int = 2,
+    notes: int = 60,
+    seed: int = 13,
 ) -> dict[int, dict]:
-    """For notes of each length (answers joined as paragraphs), the figures of every aggregation.
+    """For notes of each length, the figures of every aggregation.
 
-    All notes are tagged in one call per aggregation, so each distinct sentence is
-    encoded once however many notes it appears in.
+    A note joins `with_behaviour` test answers that show some behaviour and fills
+    the rest of its length with answers that show none (workload, pay, rota, vague
+    praise), as a long note says a few things among much else; its labels are the
+    union of its answers'. So the longer the note, the more sentences could raise a
+    false tag and the more a text-wide average dilutes the evidence. All notes are
+    tagged in one call per aggregation: each distinct sentence is encoded once.
     """
     pool = [r for r in test_rows if r.register in USER_REGISTERS]
-    rng = random.Random(seed)
     Y = label_matrix(pool, taxonomy)
-    drawn = {n: [rng.sample(range(len(pool)), n) for _ in range(notes)] for n in lengths}
+    showing = [i for i in range(len(pool)) if Y[i].any()]
+    filler = [i for i in range(len(pool)) if not Y[i].any()]
+    if max(lengths) - with_behaviour > len(filler) or with_behaviour > len(showing):
+        raise InputError(f"too few test answers for notes of {max(lengths)} answers")
+    rng = random.Random(seed)
+    drawn = {}
+    for n in lengths:
+        drawn[n] = []
+        for _ in range(notes):
+            picks = rng.sample(showing, with_behaviour) + rng.sample(filler, n - with_behaviour)
+            rng.shuffle(picks)
+            drawn[n].append(picks)
     texts = ["\n\n".join(pool[i].text for i in picks) for n in lengths for picks in drawn[n]]
     truth = np.vstack([Y[picks].any(axis=0) for n in lengths for picks in drawn[n]])
-    figures: dict[int, dict] = {n: {"words": 0, "labels_per_note": 0.0} for n in lengths}
+    figures: dict[int, dict] = {}
+    for k, n in enumerate(lengths):
+        rows = slice(k * notes, (k + 1) * notes)
+        figures[n] = {
+            "words": int(np.mean([len(t.split()) for t in texts[rows]])),
+            "labels_per_note": float(truth[rows].sum(axis=1).mean()),
+        }
     for aggregation in AGGREGATIONS:
         model = dataclasses.replace(tagger.model, aggregation=aggregation)
         predicted, _ = result_matrices(
@@ -113,7 +140,4 @@ def long_notes(
                 "micro_f1": metrics["micro_f1"],
                 "tags_per_note": float(predicted[rows].sum(axis=1).mean()),
             }
-    for k, n in enumerate(lengths):
-        figures[n]["words"] = int(np.mean([len(t.split()) for t in texts[k * notes : (k + 1) * notes]]))
-        figures[n]["labels_per_note"] = float(truth[k * notes : (k + 1) * notes].sum(axis=1).mean())
     return figures

@@ -139,10 +139,18 @@ class PolarityParams:
 
 @dataclass(frozen=True)
 class ScoreParams:
-    """Batch scoring."""
+    """Batch scoring (pipeline/batch.py).
+
+    `cache_size`: distinct answers whose results are remembered across chunks
+    (least recently seen dropped first; ~2 KB each), which catches the "n/a",
+    "none", "see above" that fill real exports. `progress_interval`: seconds between
+    plain progress lines when stderr is not a terminal (a log file, a scheduler).
+    """
 
     chunk_size: int = 512
     max_evidence_per_behaviour: int = 3
+    cache_size: int = 20_000
+    progress_interval: float = 10.0
 
 
 @dataclass(frozen=True)

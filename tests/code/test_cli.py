@@ -126,6 +126,7 @@ def test_tag_prints_behaviour_and_evidence(run_cli, model_dir):
     code, out, _ = run_cli("tag", "Pay is low. He explains the reasons behind every rota decision.", "--model", model_dir)
     assert code == 0
     assert "Trust" in out and "He explains the reasons behind every rota decision." in out
+    assert "▲ strength" in out or "▼ gap" in out
 
 
 def test_tag_says_plainly_when_none_applies(run_cli, model_dir):
@@ -143,6 +144,8 @@ def test_tag_file_and_json(run_cli, model_dir, tmp_path):
     result = json.loads(out)
     assert result["status"] == "ok" and "lead_enable_others" in result["behaviours"]
     assert len(result["scores"]) == 13
+    assert sorted(result["strengths"] + result["gaps"]) == sorted(result["behaviours"])
+    assert all(item["polarity"] in ("+", "-") for item in result["evidence"])
 
 
 def test_tag_bad_arguments(run_cli, model_dir, tmp_path):

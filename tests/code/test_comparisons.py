@@ -1,9 +1,12 @@
 import dataclasses
 
+import pytest
+
 from conftest import tiny_rows
 
 from pipeline.comparisons import brainstorm_only, leave_register_out
 from pipeline.data import USER_REGISTERS
+from pipeline.errors import InputError
 
 
 def _with_registers(rows, registers):
@@ -43,11 +46,19 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
     from pipeline.comparisons import long_notes
     from pipeline.tagger import AGGREGATIONS, Tagger
 
-    rows = _with_registers(tiny_rows(), USER_REGISTERS)
+    from conftest import TINY_NONE
+
+    from pipeline.data import LabelledRow
+
+    none = [LabelledRow(f"n{i}", t, (), (), "exit_survey", "t", "f", i) for i, t in enumerate(TINY_NONE)]
+    rows = _with_registers(tiny_rows(), USER_REGISTERS) + none
     tagger = Tagger(trained[0], encoder=encoder, splitter=splitter)
-    figures = long_notes(tagger, rows, taxonomy, lengths=(1, 6), notes=8)
-    assert list(figures) == [1, 6]
-    assert figures[6]["words"] > 5 * figures[1]["words"]
-    assert figures[6]["labels_per_note"] > figures[1]["labels_per_note"]
-    for n in (1, 6):
+    figures = long_notes(tagger, rows, taxonomy, lengths=(2, 8), with_behaviour=2, notes=8)
+    assert list(figures) == [2, 8]
+    assert figures[8]["words"] > 2 * figures[2]["words"]
+    # tiny rows carry one behaviour each and the filler none: one or two labels per note at any length
+    assert all(1.0 <= figures[n]["labels_per_note"] <= 2.0 for n in (2, 8))
+    for n in (2, 8):
         assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in AGGREGATIONS)
+    with pytest.raises(InputError, match="too few test answers"):
+        long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
