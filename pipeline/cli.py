@@ -997,7 +997,9 @@ def report_command(
     group_by: Annotated[
         Optional[list[str]], typer.Option("--group-by", help="A column to compare groups by (repeat for more).")
     ] = None,
-    date_column: Annotated[Optional[str], typer.Option("--date-column", help="A date column: trend by month or quarter.")] = None,
+    date_column: Annotated[
+        Optional[str], typer.Option("--date-column", help="A date column: trend by month or quarter.")
+    ] = None,
     min_group_size: Annotated[
         int, typer.Option("--min-group-size", help="Groups with fewer answered responses are merged or left out.")
     ] = 10,
@@ -1005,6 +1007,7 @@ def report_command(
         Optional[str], typer.Option("--prefix", help="Which scored question, when several were (or `combined`).")
     ] = None,
     model_dir: ModelOption = DEFAULT_MODEL,
+    params_file: ParamsOption = DEFAULT_PARAMS,
 ) -> None:
     """A board-ready HTML report of scored responses (and an Excel summary): shares, strengths and gaps, groups, trend."""
     if output.suffix.lower() not in (".html", ".htm"):
@@ -1013,10 +1016,9 @@ def report_command(
         raise InputError(f"{xlsx}: --xlsx needs a .xlsx file")
     taxonomy = load_taxonomy()
     card = read_card(model_dir)
-    # pipeline/redact.py (names and identifying details out of quotes) is not in the tree yet: until it is, the
-    # report carries no quotes rather than unredacted ones.
+    redactor = Redactor(load_params(params_file).redact)  # example quotes never reach the page unredacted
     summary = summarise_report(
-        read_table(scored), taxonomy, card, None, group_by=group_by or [], date_column=date_column,
+        read_table(scored), taxonomy, card, redactor.redact, group_by=group_by or [], date_column=date_column,
         min_group_size=min_group_size, prefix=prefix, source=scored.name,
     )
     atomic_write_text(output, render_html(summary, taxonomy))

@@ -53,6 +53,7 @@ POLARITY_COLUMNS = ("strengths", "gaps")
 MAX_QUOTES = 5
 MIN_QUOTES = 3
 QUOTE_CHARS = 300
+MIN_QUOTE_WORDS = 4  # "Not once." or "I respected that." says nothing without the answer around it
 CANDIDATE_ROWS = 40  # best-scoring rows per behaviour whose evidence is parsed for quotes
 MAX_MONTHS = 24  # a trend longer than this is shown by quarter
 TEMPLATES = Path(__file__).parent / "templates"
@@ -129,7 +130,7 @@ class Summary:
     themes: pd.DataFrame  # index: theme id
     groups: tuple[GroupBreakdown, ...]
     trend: Trend | None
-    quotes: dict[str, list[Quote]] | None  # None: no redaction step was available, so no quotes at all
+    quotes: dict[str, list[Quote]]
     quote_pool: int  # answered responses quotes could be drawn from
     model: ModelFigures
 
@@ -306,7 +307,13 @@ def period_label(period: pd.Period) -> str:
 
 
 def select_quotes(
-    subset: pd.DataFrame, tagged: pd.DataFrame, strengths: pd.DataFrame, gaps: pd.DataFrame, eligible: pd.Series, taxonomy: Taxonomy, redact: Redact,
+    subset: pd.DataFrame,
+    tagged: pd.DataFrame,
+    strengths: pd.DataFrame,
+    gaps: pd.DataFrame,
+    eligible: pd.Series,
+    taxonomy: Taxonomy,
+    redact: Redact,
 ) -> dict[str, list[Quote]]:
     """Up to five evidence sentences per behaviour, best scores first, one per response, redacted.
 
@@ -333,14 +340,16 @@ def select_quotes(
 
 
 def _evidence(cell: str, behaviour: str) -> list[tuple[float, str, str]]:
-    """(score, sentence, polarity) of a row's evidence for one behaviour; nothing from a malformed cell."""
+    """(score, sentence, polarity) of a row's evidence for one behaviour, sentences of at least
+    `MIN_QUOTE_WORDS` words only; nothing from a malformed cell."""
     try:
         items = json.loads(cell) if cell else []
     except json.JSONDecodeError:
         return []
     found = []
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and item.get("behaviour") == behaviour and str(item.get("sentence", "")).strip():
+        words = len(str(item.get("sentence", "")).split()) if isinstance(item, dict) else 0
+        if words >= MIN_QUOTE_WORDS and item.get("behaviour") == behaviour:
             polarity = item.get("polarity") if item.get("polarity") in ("+", "-") else ""
             found.append((float(item.get("score") or 0.0), str(item["sentence"]).strip(), polarity))
     return found
@@ -402,7 +411,7 @@ def summarise(
     frame: pd.DataFrame,
     taxonomy: Taxonomy,
     card: dict,
-    redact: Redact | None,
+    redact: Redact,
     *,
     group_by: Sequence[str] = (),
     date_column: str | None = None,
@@ -410,11 +419,7 @@ def summarise(
     prefix: str | None = None,
     source: str = "",
 ) -> Summary:
-    """Every number of the report from a scored table; quotes pass through `redact` before they are kept.
-
-    With `redact=None` the summary has no quotes at all: free text never reaches a
-    report unredacted.
-    """
+    """Every number of the report from a scored table; quotes pass through `redact` before they are kept."""
     if min_group_size < 2:
         raise InputError(f"--min-group-size must be at least 2 (got {min_group_size})")
     chosen = resolve_prefix(list(frame.columns), prefix)
@@ -453,7 +458,7 @@ def summarise(
         themes=theme_table(tagged, taxonomy),
         groups=tuple(groups),
         trend=trend(date_column, answered["date"], tagged, taxonomy, min_group_size) if date_column else None,
-        quotes=select_quotes(answered, tagged, strengths, gaps, eligible, taxonomy, redact) if redact else None,
+        quotes=select_quotes(answered, tagged, strengths, gaps, eligible, taxonomy, redact),
         quote_pool=int(eligible.sum()),
         model=model,
     )
@@ -624,7 +629,9 @@ def _pct(value: float) -> str:
     return "–" if pd.isna(value) else f"{value:.0%}"
 
 
-def _html_table(frame: pd.DataFrame, caption: str, shares: Sequence[str] = (), decimals: Sequence[str] = ()) -> HtmlTable:
+def _html_table(
+    frame: pd.DataFrame, caption: str, shares: Sequence[str] = (), decimals: Sequence[str] = ()
+) -> HtmlTable:
     def cell(column: str, value) -> str:
         if column in shares:
             return _pct(value)
@@ -665,7 +672,7 @@ def _behaviour_chart(summary: Summary, first: bool) -> Chart:
             customdata=rows["responses"], hovertemplate="%{y}: %{x:.0%} (%{customdata} responses)<extra></extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=list(b["behaviour"]), autorange="reversed")
-    fig.update_xaxes(tickformat=".0%", title="share of answered responses", rangemode="tozero")
+    fig.update_xaxes(tickformat=".1~%", title="share of answered responses", rangemode="tozero")
     table = _html_table(
         b[["behaviour", "theme", "responses", "share", "test_f1"]].rename(
             columns={"share": "share of answered", "test_f1": "model test F1"}
@@ -690,7 +697,7 @@ def _theme_chart(summary: Summary) -> Chart:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickformat=".0%", title="share of answered responses", rangemode="tozero")
+    fig.update_xaxes(tickformat=".1~%", title="share of answered responses", rangemode="tozero")
     table = _html_table(
         t[["theme", "responses", "share"]].rename(columns={"share": "share of answered"}),
         "Responses showing at least one behaviour of each theme", shares=("share of answered",),
@@ -723,7 +730,7 @@ def _polarity_chart(summary: Summary) -> Chart:
     fig.update_yaxes(categoryorder="array", categoryarray=list(b["behaviour"]), autorange="reversed")
     fig.update_xaxes(
         tickvals=ticks, ticktext=[_pct(abs(v)) for v in ticks], zeroline=True, zerolinewidth=2,
-        title="← shown as a gap · share of answered responses · shown as a strength →",
+        title="← as a gap · share of answered · as a strength →",
     )
     table = _html_table(
         b[["behaviour", "strengths", "gaps", "unknown", "strengths_share", "gaps_share"]].rename(
@@ -781,7 +788,7 @@ def _trend_chart(t: Trend, taxonomy: Taxonomy) -> Chart:
             line={"color": theme.colour, "width": 3}, connectgaps=True,
             hovertemplate="%{x}: %{y:.0%}<extra>" + theme.name + "</extra>",
         )
-    fig.update_yaxes(tickformat=".0%", title="share of answered responses", rangemode="tozero")
+    fig.update_yaxes(tickformat=".1~%", title="share of answered responses", rangemode="tozero")
     fig.update_xaxes(type="category", title=t.unit)
     table = _html_table(
         t.table[["answered", *(th.id for th in taxonomy.themes)]]
@@ -801,7 +808,8 @@ def render_html(summary: Summary, taxonomy: Taxonomy, today: date | None = None)
     charts = {"behaviours": _behaviour_chart(summary, first=True), "themes": _theme_chart(summary),
               "polarity": _polarity_chart(summary)}
     groups = [_heatmap(g, summary, i, taxonomy) for i, g in enumerate(summary.groups) if len(g.table)]
-    trend_chart = _trend_chart(summary.trend, taxonomy) if summary.trend is not None and len(summary.trend.table) else None
+    has_trend = summary.trend is not None and len(summary.trend.table) > 0
+    trend_chart = _trend_chart(summary.trend, taxonomy) if has_trend else None
     tables = summary_tables(summary, taxonomy)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.data import LabelledRow
 from pipeline.evaluate import polarity_report
-from pipeline.polarity import PolarityClassifier, polarity_pairs
+from pipeline.polarity import PolarityClassifier, polarity_pairs, polarity_tokens
 from pipeline.tagger import TagResult, aggregate, behaviour_polarity
 
 STRENGTHS = ["always explains the reasons", "really listens to the team", "gave me a clear direction", "always follows up"]
@@ -43,6 +43,22 @@ def test_refuses_one_sided_training_data(encoder):
 
 def test_no_texts_no_probabilities(fitted):
     assert fitted.predict_proba([], np.zeros((0, 8))).shape == (0,)
+
+
+def test_negation_marks_words_up_to_punctuation_or_a_contrast():
+    assert polarity_tokens("He never explained why, but she listens.") == [
+        "he", "never", "not_explained", "not_why", "but", "she", "listens",
+    ]
+    assert polarity_tokens("She doesn’t shy away. Nobody is left out") == [
+        "she", "doesn't", "not_shy", "not_away", "nobody", "not_is", "not_left", "not_out",
+    ]
+
+
+def test_negated_words_are_features_of_their_own(encoder):
+    texts = ["explains why", "explains decisions", "never explains why", "never explains decisions"]
+    classifier = PolarityClassifier(C=10.0, min_df=1).fit(texts, encoder.encode(texts), [True, True, False, False])
+    assert "not_explains" in classifier.words_.vocabulary_
+    assert "not_explains" in classifier.to_arrays()["vocabulary"]
 
 
 def test_pairs_follow_each_label_with_its_own_sign():

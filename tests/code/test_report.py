@@ -32,11 +32,15 @@ CARD = {
             "macro_f1": 0.5,
             "micro_f1": 0.55,
             "f1_per_behaviour": {"trust": 0.6, "delivery": 0.4},
-            "per_register": {"exit_survey": {"macro_f1": 0.47, "texts": 30}, "appraisal_note": {"macro_f1": 0.61, "texts": 20}},
+            "per_register": {
+                "exit_survey": {"macro_f1": 0.47, "texts": 30},
+                "appraisal_note": {"macro_f1": 0.61, "texts": 20},
+            },
         }
     },
 }
 ANSWERED = 30
+EMAIL = ", ask jo.bloggs@nhs.net"  # in one evidence sentence: the real redactor must take it out
 
 
 def _tags(i: int) -> tuple[list[str], list[str], list[str]]:
@@ -60,6 +64,12 @@ def _date(i: int) -> str:
     return {27: "soon", 28: "31/31/2025", 29: ""}[i]
 
 
+def _sentence(i: int, behaviour: str) -> str:
+    if i == 13:
+        return "Not once."  # too short to quote
+    return f"Sentence {i} about {behaviour}{EMAIL if i == 14 else ''}."
+
+
 def scored_frame(polarity: bool = True) -> pd.DataFrame:
     """30 answered rows and 2 empty ones, shaped like `behaviours score` output, with groups and dates.
 
@@ -70,7 +80,7 @@ def scored_frame(polarity: bool = True) -> pd.DataFrame:
     for i in range(ANSWERED):
         behaviours, strengths, gaps = _tags(i)
         evidence = [
-            {"behaviour": b, "sentence": f"Sentence {i} about {b}.", "score": round(0.5 + i / 100, 3)}
+            {"behaviour": b, "sentence": _sentence(i, b), "score": 0.5 + i / 100}
             | ({"polarity": "+"} if b in strengths else {"polarity": "-"} if b in gaps else {})
             for b in behaviours
         ]
@@ -194,21 +204,16 @@ def test_quotes_are_redacted_and_never_from_a_left_out_group(taxonomy):
     assert len(marked.calls) == 1  # one call with every chosen sentence
     quotes = s.quotes
     assert all(q.text.startswith("[redacted] ") for qs in quotes.values() for q in qs)
-    assert [q.text for q in quotes["authenticity"]] == [f"[redacted] Sentence {i} about authenticity." for i in (17, 16, 15)]
+    expected = [f"[redacted] Sentence {i} about authenticity." for i in (17, 16, 15)]
+    assert [q.text for q in quotes["authenticity"]] == expected
     assert 3 <= len(quotes["trust"]) <= 5
     # the best gap is kept beside the best strengths, with its polarity
     assert {"+", "-"} <= {q.polarity for q in quotes["trust"]}
     html = render_html(s, taxonomy)
     assert "[redacted] Sentence 17 about authenticity." in html
     assert "Sentence 25" not in html  # site Y is left out, so its answers are never quoted
+    assert "Not once" not in html
     assert s.quote_pool == 21
-
-
-def test_without_a_redactor_there_are_no_quotes(taxonomy):
-    s = _summary(taxonomy, redact=None)
-    assert s.quotes is None
-    html = render_html(s, taxonomy)
-    assert "Sentence 1" not in html and "Example quotes are left out" in html
 
 
 class _Links(HTMLParser):
@@ -226,7 +231,7 @@ def test_the_page_fetches_nothing_from_outside(taxonomy):
     html = render_html(_summary(taxonomy), taxonomy)
     links = _Links()
     links.feed(html)
-    external = [u for u in links.urls if re.match(r"\s*(https?:)?//", u, re.I)]
+    external = [u for u in links.urls if re.match(r"\s*(https?:)?//", u, re.IGNORECASE)]
     assert external == []
     assert "link" not in links.tags and "iframe" not in links.tags
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", html) and "@import" not in html
@@ -258,7 +263,8 @@ def test_prefix_choice():
 
 def test_prefixed_columns_are_reported(taxonomy):
     frame = scored_frame()
-    scored = [c for c in frame.columns if c in ("behaviours", "strengths", "gaps", "evidence", "status") or c.startswith("score_")]
+    outputs = ("behaviours", "strengths", "gaps", "evidence", "status")
+    scored = [c for c in frame.columns if c in outputs or c.startswith("score_")]
     frame = frame.rename(columns={c: f"q1__{c}" for c in scored})
     frame["combined__behaviours"] = ""
     s = _summary(taxonomy, frame=frame, prefix="q1")
@@ -302,7 +308,8 @@ def test_cli_writes_report_and_workbook(run_cli, tmp_path, model_folder):
     assert "30 answered of 32 responses" in out
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Behaviours by team" in html and "Themes over time" in html
-    assert "Sentence" not in html  # no redactor wired yet: no quotes, never unredacted text
+    assert "Sentence 14 about trust, ask [EMAIL]." in html  # quotes go through pipeline.redact
+    assert "jo.bloggs" not in html
     assert "By team" in openpyxl.load_workbook(tmp_path / "summary.xlsx").sheetnames
 
 
