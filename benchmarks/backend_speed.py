@@ -80,9 +80,9 @@ def main() -> None:
     taggers, load_seconds = {}, {}
     for backend in args.backends:
         start = time.perf_counter()
-        folder = backend_model_dir(None, backend)
+        folder = backend_model_dir(None, backend, params.backend)
         model = load_model(folder, taxonomy.ids)
-        taggers[backend] = Tagger(model, encoder=model_encoder(model, backend, folder))
+        taggers[backend] = Tagger(model, encoder=model_encoder(model, backend, folder, params.backend))
         taggers[backend].tag(texts[:32])  # warm-up: spaCy, the first batches
         load_seconds[backend] = time.perf_counter() - start
     best: dict[str, float] = {}

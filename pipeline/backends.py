@@ -10,10 +10,9 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, BackendParams
 from pipeline.encode import Encoder, load_encoder
 from pipeline.errors import InputError
 from pipeline.model import SavedModel
@@ -21,24 +20,14 @@ from pipeline.model import SavedModel
 BACKENDS = ("torch", "onnx", "onnx-int8", "static")
 
 
-@dataclass(frozen=True)
-class BackendParams:
-    """Defaults for choosing a backend at scoring time."""
-
-    backend: str = "torch"
-    static_model: Path = PROJECT_ROOT / "models" / "static"  # what `--backend static` scores with by default
-    onnx_threads: int = 2  # ONNX Runtime intra-op threads (0: let it choose)
-    onnx_batch_size: int = 16  # texts per ONNX Runtime run, sorted by length (8-32 measured alike; 128 slower)
-
-
-def backend_model_dir(model_dir: Path | None, backend: str, params: BackendParams = BackendParams()) -> Path:
+def backend_model_dir(model_dir: Path | None, backend: str, params: BackendParams) -> Path:
     """The model folder to load: the one given, else the static model for `static` and the default model otherwise."""
     if model_dir is not None:
         return Path(model_dir)
-    return params.static_model if backend == "static" else PROJECT_ROOT / "models" / "default"
+    return PROJECT_ROOT / params.static_model if backend == "static" else PROJECT_ROOT / "models" / "default"
 
 
-def backend_encoder(model: SavedModel, backend: str, model_dir: Path, params: BackendParams = BackendParams()) -> Encoder:
+def backend_encoder(model: SavedModel, backend: str, model_dir: Path, params: BackendParams) -> Encoder:
     """The encoder of the model saved in `model_dir`, under `backend` (anything but plain `torch`)."""
     from pipeline.onnx_encoder import OnnxEncoder  # imports onnxruntime: only for these backends
 

@@ -60,6 +60,7 @@ class ScoreOptions:
     sheet: str | None = None
     chunk_size: int = 512
     max_evidence: int = 3
+    backend: str = "torch"
 
     def results(self) -> list[tuple[str, str]]:
         """(name, column prefix) of each result written: one per question, plus the combined one if asked."""

@@ -54,7 +54,7 @@ from pipeline.data import (
     validate_files,
 )
 from pipeline.batch import PartialRun, ProgressLines, ScoreOptions, Summary, run_fingerprint, score_export, validate
-from pipeline.backends import BACKENDS, BackendParams, backend_model_dir
+from pipeline.backends import BACKENDS, backend_model_dir
 from pipeline.encode import CachedEncoder, load_encoder
 from pipeline.errors import InputError
 from pipeline.evaluate import evaluation_report, plot_tables, polarity_report, tagger_report
@@ -125,7 +125,8 @@ ModelOption = Annotated[Path, typer.Option("--model", help="Model folder made by
 ParamsOption = Annotated[Path, typer.Option("--params", help="Parameters file (YAML).")]
 LabelledOption = Annotated[Path, typer.Option("--labelled", help="Folder of labelled *.csv files.")]
 BackendOption = Annotated[
-    str, typer.Option("--backend", help=f"Encoder backend: {' | '.join(BACKENDS)} (pipeline/backends.py).")
+    Optional[str],
+    typer.Option("--backend", help=f"Encoder backend: {' | '.join(BACKENDS)} (default: backend.name in params)."),
 ]
 BackendModelOption = Annotated[
     Optional[Path],
@@ -138,9 +139,12 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log pr
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load_tagger(model_dir: Path, params: Params, taxonomy: Taxonomy, backend: str = BackendParams.backend) -> Tagger:
+def _load_tagger(model_dir: Path | None, params: Params, taxonomy: Taxonomy, backend: str | None = None) -> Tagger:
+    """The model in `model_dir` (default: the backend's) ready to tag, encoding with `backend` (default: params)."""
+    backend = backend or params.backend.name
+    model_dir = backend_model_dir(model_dir, backend, params.backend)
     model = load_model(model_dir, taxonomy.ids)
-    encoder = model_encoder(model, backend, model_dir)
+    encoder = model_encoder(model, backend, model_dir, params.backend)
     return Tagger(model, encoder=encoder, max_evidence=params.score.max_evidence_per_behaviour)
 
 
@@ -520,7 +524,7 @@ def export_onnx_command(
 @app.command("train-static")
 def train_static(
     source_dir: Annotated[Path, typer.Option("--from", help="Model whose adapted encoder is distilled.")] = DEFAULT_MODEL,
-    model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write it.")] = BackendParams.static_model,
+    model_dir: Annotated[Optional[Path], typer.Option("--model-dir", help="Where to write it (default: backend.static_model).")] = None,
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
 ) -> None:
@@ -538,6 +542,7 @@ def train_static(
         report = tagger_report(tagger, test_rows, taxonomy, params.score.chunk_size)
         model.card["evaluation"]["test"] = summarise(report)
         _print_report(report, taxonomy, "Held-out test split (static encoder)")
+    model_dir = model_dir or PROJECT_ROOT / params.backend.static_model
     save_static_model(vectors, model, model_dir)
     console.print(f"static model saved to {model_dir} (score with --backend static)", highlight=False)
 
@@ -548,7 +553,7 @@ def evaluate(
         Optional[list[Path]], typer.Argument(help="Labelled CSV files to evaluate on (default: the test split).")
     ] = None,
     model_dir: BackendModelOption = None,
-    backend: BackendOption = BackendParams.backend,
+    backend: BackendOption = None,
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
@@ -581,7 +586,7 @@ def evaluate(
     """Per-behaviour precision/recall/F1, micro and macro F1, exact match and no-behaviour figures."""
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    model_dir = backend_model_dir(model_dir, backend)
+    model_dir = backend_model_dir(model_dir, backend or params.backend.name, params.backend)
     if leave_register_out or against_brainstorm_only:
         _compare(labelled, model_dir, params, taxonomy, cache, leave_register_out, as_json)
         return
@@ -771,7 +776,7 @@ def tag(
     text: Annotated[Optional[str], typer.Argument(help="The text to tag (or use --file).")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="A UTF-8 text file to tag.")] = None,
     model_dir: BackendModelOption = None,
-    backend: BackendOption = BackendParams.backend,
+    backend: BackendOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -787,7 +792,7 @@ def tag(
             raise InputError(f"{file}: not UTF-8 text") from None
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    result = _load_tagger(backend_model_dir(model_dir, backend), params, taxonomy, backend).tag([text])[0]
+    result = _load_tagger(model_dir, params, taxonomy, backend).tag([text])[0]
     if as_json:
         print(json.dumps(result.__dict__, indent=2, ensure_ascii=False))
     else:
@@ -829,7 +834,8 @@ def score(
     text_column: Annotated[
         list[str], typer.Option("--text-column", "-c", help="A column holding free text; repeat it for several questions.")
     ],
-    model_dir: ModelOption = DEFAULT_MODEL,
+    model_dir: BackendModelOption = None,
+    backend: BackendOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
     encoding: Annotated[
         Optional[str],
@@ -866,12 +872,13 @@ def score(
     options = ScoreOptions(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
-        max_evidence=params.score.max_evidence_per_behaviour,
+        max_evidence=params.score.max_evidence_per_behaviour, backend=backend or params.backend.name,
     )
     validate(export, options, taxonomy.ids)
     if output.suffix.lower() == ".xlsx" and (export.rows or 0) > EXCEL_MAX_ROWS:
         raise InputError(f"{input_file}: {export.rows:,} rows do not fit in one Excel sheet; write .csv or .parquet")
-    tagger = _load_tagger(model_dir, params, taxonomy)
+    model_dir = backend_model_dir(model_dir, options.backend, params.backend)
+    tagger = _load_tagger(model_dir, params, taxonomy, options.backend)
     run = PartialRun(output)
     done = run.open(run_fingerprint(input_file, options, model_dir), resume)
     if not quiet:
@@ -1036,7 +1043,8 @@ def report_command(
 
 @app.command()
 def serve(
-    model_dir: ModelOption = DEFAULT_MODEL,
+    model_dir: BackendModelOption = None,
+    backend: BackendOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
     host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: serve.host, this machine).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default: serve.port).")] = None,
@@ -1048,7 +1056,7 @@ def serve(
 
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    web = create_app(_load_tagger(model_dir, params, taxonomy), taxonomy, params.serve)
+    web = create_app(_load_tagger(model_dir, params, taxonomy, backend), taxonomy, params.serve)
     host, port = host or params.serve.host, port or params.serve.port
     console.print(f"Tagging page on http://{host}:{port}/ (API docs: /docs). Ctrl-C stops it.", highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -162,6 +162,20 @@ class PromoteParams:
 
 
 @dataclass(frozen=True)
+class BackendParams:
+    """How texts are encoded when tagging (pipeline/backends.py): a runtime choice; heads and thresholds are the same.
+
+    `name`: torch (the reference) | onnx | onnx-int8 (after `behaviours export-onnx`) |
+    static (the separate model in `static_model`, made by `behaviours train-static`).
+    """
+
+    name: str = "torch"
+    static_model: str = "models/static"  # relative to the project folder
+    onnx_threads: int = 2  # ONNX Runtime intra-op threads (0: let it choose)
+    onnx_batch_size: int = 16  # texts per ONNX Runtime run, sorted by length (8-32 measured alike; 128 slower)
+
+
+@dataclass(frozen=True)
 class RedactParams:
     """Personal identifiers replaced by placeholders (`behaviours redact`, `score --redact`, report quotes).
 
@@ -199,6 +213,7 @@ class Params:
     finetune: FinetuneParams = field(default_factory=FinetuneParams)
     polarity: PolarityParams = field(default_factory=PolarityParams)
     score: ScoreParams = field(default_factory=ScoreParams)
+    backend: BackendParams = field(default_factory=BackendParams)
     promote: PromoteParams = field(default_factory=PromoteParams)
     redact: RedactParams = field(default_factory=RedactParams)
     serve: ServeParams = field(default_factory=ServeParams)

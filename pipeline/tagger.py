@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.config import BackendParams
 from pipeline.encode import Encoder, load_encoder
 from pipeline.model import SavedModel
 from pipeline.text import SentenceSplitter, is_blank, normalise
@@ -107,7 +108,9 @@ def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
 
 
-def model_encoder(model: SavedModel, backend: str = "torch", folder: Path | None = None) -> Encoder:
+def model_encoder(
+    model: SavedModel, backend: str = "torch", folder: Path | None = None, settings: BackendParams | None = None
+) -> Encoder:
     """The encoder a saved model was trained with, its fine-tuned adapter merged in; or, for another
     backend or a static model, the one `pipeline.backends` loads from the model's `folder`."""
     if backend != "torch" or model.encoder.backend == "static":
@@ -115,7 +118,7 @@ def model_encoder(model: SavedModel, backend: str = "torch", folder: Path | None
 
         if folder is None:
             raise ValueError(f"the {backend} backend needs the model's folder")
-        return backend_encoder(model, backend, folder)
+        return backend_encoder(model, backend, folder, settings or BackendParams())
     encoder = load_encoder(model.encoder)
     if model.adapter is not None:
         encoder.apply_adapter(model.adapter, model.adapter_scale)
