@@ -22,12 +22,17 @@ import spacy
 
 from pipeline.redact import KINDS, Redactor, redaction_figures
 
-PLANTED = Path(__file__).resolve().parent / "data" / "redaction_planted.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+PLANTED = DATA / "redaction_planted.jsonl"  # splits dev and heldout
+FRESH = DATA / "redaction_fresh.jsonl"  # split fresh
+SPLITS = ("dev", "heldout", "fresh", "planted", "all")
 
 
 def planted(split: str) -> list[dict]:
-    records = [json.loads(line) for line in PLANTED.read_text(encoding="utf-8").splitlines()]
-    return [r for r in records if split == "all" or r["split"] == split]
+    """The texts of a split: dev, heldout, fresh, planted (dev and heldout) or all (the three)."""
+    records = [json.loads(line) for path in (PLANTED, FRESH) for line in path.read_text(encoding="utf-8").splitlines()]
+    wanted = {"all": {"dev", "heldout", "fresh"}, "planted": {"dev", "heldout"}}.get(split, {split})
+    return [r for r in records if r["split"] in wanted]
 
 
 def machine() -> str:
@@ -48,7 +53,7 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--split", choices=SPLITS, default="all")
     parser.add_argument("--show-errors", action="store_true", help="List misses and false positives (dev split only).")
     parser.add_argument("--speed-texts", type=int, default=3000, help="Texts to time (the set repeated).")
     args = parser.parse_args()
@@ -62,7 +67,8 @@ def main() -> None:
     figures = redaction_figures([r["entities"] for r in records], found)
 
     print(f"machine: {machine()}")
-    print(f"planted set: {PLANTED.name}, split {args.split}: {len(records)} texts")
+    sources = {"fresh": FRESH.name, "all": f"{PLANTED.name} + {FRESH.name}"}.get(args.split, PLANTED.name)
+    print(f"planted set: {sources}, split {args.split}: {len(records)} texts")
     print(f"{'kind':<11} {'planted':>8} {'found':>6} {'recall':>7} {'redacted':>9} {'false +':>8} {'precision':>9}")
     for kind in KINDS:
         c = figures["per_kind"][kind]

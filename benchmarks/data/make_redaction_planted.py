@@ -1,4 +1,4 @@
-"""Turn the hand-written answers in redaction_planted.txt into redaction_planted.jsonl.
+"""Turn the hand-written answers in redaction_planted.txt and redaction_fresh.txt into JSON Lines.
 
     .venv/bin/python benchmarks/data/make_redaction_planted.py
 
@@ -7,8 +7,10 @@ Each line of the source is `REGISTER | TEXT` with the identifiers marked in plac
 and `{{NHS_BAD}}` one with a wrong check digit (not an identifier), each written
 as ten digits, 3-3-4 with spaces or 3-3-4 with dashes. The output records every
 text with its exact expected spans, `entities: [[start, end, TYPE], ...]`, and a
-`split`: every fifth text is `heldout`, kept out of rule tuning and reported
-separately. Deterministic: the same source always gives the same file.
+`split`: in redaction_planted.jsonl every fifth text is `heldout`, kept out of
+rule tuning and reported separately; every text of redaction_fresh.jsonl (ids
+`f001`...) is `fresh`, a second held-out set written before the name rules were
+reworked and never tuned on. Deterministic: the same source always gives the same file.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "redaction_planted.txt"
 TARGET = HERE / "redaction_planted.jsonl"
+FRESH_SOURCE = HERE / "redaction_fresh.txt"
+FRESH_TARGET = HERE / "redaction_fresh.jsonl"
 TYPES = {"NAME", "EMAIL", "PHONE", "NHS_NUMBER", "POSTCODE", "STAFF_ID"}
 MARK = re.compile(r"\[\[(?P<surface>[^|\]]+)\|(?P<type>[A-Z_]+)\]\]|\{\{(?P<nhs>NHS(?:_BAD)?)\}\}")
 HELDOUT_EVERY = 5
@@ -68,26 +72,35 @@ def parse(marked: str, rng: random.Random) -> tuple[str, list[list]]:
     return "".join(text), entities
 
 
-def main() -> None:
-    rng = random.Random(20240607)
+def build(source: Path, target: Path, rng: random.Random, fresh: bool = False) -> None:
+    """One source file to its JSON Lines: splits dev/heldout, or all `fresh` (ids f001...)."""
     records = []
-    for line in SOURCE.read_text(encoding="utf-8").splitlines():
+    for line in source.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         register, marked = (part.strip() for part in line.split(" | ", 1)) if " | " in line else (line.strip(" |"), "")
         text, entities = parse(marked.replace("\\n", "\n"), rng)
         n = len(records)
+        if fresh:
+            split = "fresh"
+        else:
+            split = "heldout" if n % HELDOUT_EVERY == HELDOUT_EVERY - 1 else "dev"
         records.append(
             {
-                "id": f"r{n + 1:03d}",
+                "id": f"{'f' if fresh else 'r'}{n + 1:03d}",
                 "register": register,
-                "split": "heldout" if n % HELDOUT_EVERY == HELDOUT_EVERY - 1 else "dev",
+                "split": split,
                 "text": text,
                 "entities": entities,
             }
         )
-    TARGET.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    print(f"{len(records)} texts, {sum(len(r['entities']) for r in records)} entities → {TARGET}")
+    target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    print(f"{len(records)} texts, {sum(len(r['entities']) for r in records)} entities → {target}")
+
+
+def main() -> None:
+    build(SOURCE, TARGET, random.Random(20240607))
+    build(FRESH_SOURCE, FRESH_TARGET, random.Random(20250301), fresh=True)
 
 
 if __name__ == "__main__":
