@@ -17,6 +17,10 @@ results are the same).
 
 Memory does not grow with the number of rows: one chunk, the bounded cache, the
 summary counts and, when an id column is checked for duplicates, 8 bytes per row.
+
+With `--redact` (`ScoreOptions.redact`) each chunk is redacted as soon as it is
+scored, before it is written to the partial folder, so no identifier reaches the
+disk; see `redact_scored`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import shutil
 import time
 from collections import Counter, OrderedDict
@@ -37,10 +42,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
-from pipeline.config import ScoreParams
+from pipeline.config import RedactParams, ScoreParams
 from pipeline.errors import InputError
 from pipeline.exports import Export
 from pipeline.io import atomic_path, atomic_write_text, write_chunks
+from pipeline.redact import Found, Redactor, replace
 from pipeline.tagger import Tagger, TagResult, result_columns
 from pipeline.text import is_blank, normalise
 
@@ -61,6 +67,7 @@ class ScoreOptions:
     chunk_size: int = 512
     max_evidence: int = 3
     backend: str = "torch"
+    redact: RedactParams | None = None  # --redact, with the settings that decide what is replaced
 
     def results(self) -> list[tuple[str, str]]:
         """(name, column prefix) of each result written: one per question, plus the combined one if asked."""
@@ -170,6 +177,98 @@ def score_chunk(frame: pd.DataFrame, options: ScoreOptions, cache: ResultCache, 
     return pd.concat(parts, axis=1)
 
 
+# ---------------------------------------------------------------- --redact
+
+
+def redact_scored(frame: pd.DataFrame, options: ScoreOptions, redactor: Redactor) -> tuple[pd.DataFrame, Counter]:
+    """A scored chunk with personal identifiers replaced in its text columns and evidence sentences.
+
+    Tagging has already happened, on the original text: redaction changes what is
+    written, never what is tagged, so `--redact` gives the same behaviours, scores
+    and polarity as a run without it. (Tagging the redacted text instead would feed
+    the model "[NAME]" and "[PHONE]", which it never saw in training, and shift
+    scores silently; identifiers carry no behaviour to lose.)
+
+    Identifiers are found once per distinct answer, in the whole answer (a name is
+    easier to recognise in context than in one sentence), and the evidence sentences
+    taken from that answer get exactly those spans: each sentence is located in its
+    answer (white space may differ, as the tagger normalises it) and the answer's
+    spans are carried over with their offsets moved into the sentence; a span that
+    crosses the sentence's edge is replaced for the part inside it. A sentence that
+    cannot be located (not expected) is redacted on its own. Evidence items carry no
+    character offsets, so there are none to adjust in the JSON.
+
+    Returns the redacted frame and the identifiers found per kind in the text
+    columns (every row counted; the evidence repeats them and is not counted again).
+    """
+    frame = frame.copy()
+    columns = options.text_columns
+    distinct = list(dict.fromkeys(v for c in columns for v in frame[c] if not is_blank(v)))
+    found = dict(zip(distinct, redactor.find(distinct))) if distinct else {}
+    counts: Counter = Counter()
+    originals = {c: frame[c].tolist() for c in columns}
+    for column, values in originals.items():
+        for value in values:
+            if isinstance(value, str) and value in found:
+                counts.update(f.kind for f in found[value])
+        redacted = [replace(v, found[v]) if isinstance(v, str) and v in found else v for v in values]
+        frame[column] = pd.Series(redacted, index=frame.index, dtype=object)  # None stays None
+
+    cells: dict[str, list] = {}
+    alone: dict[str, list[Found] | None] = {}  # sentences not located in their answer: redacted on their own
+    for name, prefix in options.results():
+        parsed = []
+        for row, cell in enumerate(frame[prefix + "evidence"].tolist()):
+            items = json.loads(cell) if isinstance(cell, str) and cell else []
+            for item in items:
+                answer = originals.get(item.get("question", name), [None] * len(frame))[row]
+                spans = _carried(answer, found.get(answer, []), item["sentence"]) if isinstance(answer, str) else None
+                if spans is None:
+                    alone[item["sentence"]] = None
+                item["_spans"] = spans
+            parsed.append(items)
+        cells[prefix + "evidence"] = parsed
+    if alone:
+        alone = dict(zip(alone, redactor.find(list(alone))))
+    for column, parsed in cells.items():
+        for items in parsed:
+            for item in items:
+                spans = item.pop("_spans")
+                item["sentence"] = replace(item["sentence"], alone[item["sentence"]] if spans is None else spans)
+        frame[column] = [json.dumps(items, ensure_ascii=False) for items in parsed]
+    return frame, counts
+
+
+def _carried(answer: str, found: list[Found], sentence: str) -> list[Found] | None:
+    """The answer's identifier spans moved into `sentence`, one of its sentences; None if it is not in the answer."""
+    if not found:
+        return []  # nothing in the whole answer, so nothing in any part of it
+    words = sentence.split()
+    if not words:
+        return []
+    match = re.search(r"\s+".join(map(re.escape, words)), answer)
+    if match is None:
+        return None
+    position: dict[int, int] = {}  # answer offset -> sentence offset, for characters that are not white space
+    at = match.start()
+    for k, char in enumerate(sentence):
+        if char.isspace():
+            continue
+        while answer[at].isspace():
+            at += 1
+        position[at] = k
+        at += 1
+    spans = []
+    for f in found:
+        inside = [position[i] for i in range(max(f.start, match.start()), min(f.end, match.end())) if i in position]
+        if inside:
+            spans.append(Found(f.kind, min(inside), max(inside) + 1))
+    return spans
+
+
+# ---------------------------------------------------------------- the run
+
+
 @dataclass
 class Summary:
     """Counts for the closing table, added up chunk by chunk (never holding the results)."""
@@ -204,6 +303,7 @@ class BatchResult:
     summary: Summary
     distinct_tagged: int  # texts that reached the tagger in this run (identical answers once)
     duplicate_ids: int  # values of the id column found on more than one row
+    redacted: Counter | None = None  # --redact: identifiers replaced in the text columns, per kind
 
 
 def run_fingerprint(input_file: Path, options: ScoreOptions, model_dir: Path) -> dict[str, str]:
@@ -261,6 +361,16 @@ class PartialRun:
     def save(self, index: int, frame: pd.DataFrame) -> None:
         with atomic_path(self._chunk(index)) as tmp:
             frame.to_parquet(tmp, index=False)
+
+    def save_counts(self, index: int, counts: Counter) -> None:
+        """Counts kept beside a chunk (identifiers redacted), written before the chunk itself."""
+        atomic_write_text(self.folder / f"chunk-{index:06d}.counts.json", json.dumps(dict(counts)) + "\n")
+
+    def counts(self, index: int) -> Counter:
+        try:
+            return Counter(json.loads((self.folder / f"chunk-{index:06d}.counts.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return Counter()
 
     def tables(self, count: int, schema: pa.Schema, each: Callable[[pa.Table], None]) -> Iterator[pa.Table]:
         for index in range(count):
@@ -338,31 +448,44 @@ def score_export(
     done: set[int],
     params: ScoreParams = ScoreParams(),
     on_rows: Callable[[int], None] = lambda rows: None,
+    redactor: Redactor | None = None,
 ) -> BatchResult:
     """Score every row of `export` into `output` (format by extension), chunk by chunk; see the module docstring.
 
     `run` is the opened partial folder and `done` the chunks it already holds (`PartialRun.open`).
+    With `options.redact`, `redactor` redacts each chunk before it is saved (`redact_scored`).
     """
+    if (options.redact is None) != (redactor is None):
+        raise ValueError("options.redact and redactor go together")
     ids = tagger.model.behaviours
     cache = ResultCache(tagger, params.cache_size)
     id_hashes: list[np.ndarray] = []
+
+    def save(index: int, frame: pd.DataFrame) -> None:
+        scored = score_chunk(frame, options, cache, ids)
+        if redactor is not None:
+            scored, counts = redact_scored(scored, options, redactor)
+            run.save_counts(index, counts)
+        run.save(index, scored)
+
     count = 0
     for index, frame in enumerate(export.chunks(options.chunk_size)):
         if options.id_column is not None:
             id_hashes.append(_id_hashes(frame[options.id_column]))
         if index not in done:
-            run.save(index, score_chunk(frame, options, cache, ids))
+            save(index, frame)
         on_rows(len(frame))
         count = index + 1
     if count == 0:  # no rows: the output still has its header
-        run.save(0, score_chunk(pd.DataFrame(columns=list(export.columns), dtype=object), options, cache, ids))
+        save(0, pd.DataFrame(columns=list(export.columns), dtype=object))
         count = 1
     summary = Summary(options.results(), ids)
     schema = run.schema(count)
     write_chunks(run.tables(count, schema, summary.add), schema, output)
+    redacted = sum((run.counts(index) for index in range(count)), Counter()) if redactor is not None else None
     run.remove()
     duplicates = 0
     if id_hashes:
         _, repeats = np.unique(np.concatenate(id_hashes), return_counts=True)
         duplicates = int((repeats > 1).sum())
-    return BatchResult(summary, cache.tagged, duplicates)
+    return BatchResult(summary, cache.tagged, duplicates, redacted)

@@ -20,6 +20,7 @@ from typing import Annotated, Optional
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import typer
 from rich import box
 from rich.console import Console
@@ -60,14 +61,14 @@ from pipeline.errors import InputError
 from pipeline.evaluate import evaluation_report, plot_tables, polarity_report, tagger_report
 from pipeline.experiments import experiment_params, results_table
 from pipeline.exports import open_export
-from pipeline.io import atomic_write_text, read_table, table_format, write_table
+from pipeline.io import atomic_write_text, read_table, table_format, write_chunks, write_table
 from pipeline.label_check import suspects
 from pipeline.model import load_model, save_model
 from pipeline.onnx_encoder import export_onnx
 from pipeline.promote import refusals
 from pipeline.redact import KINDS as IDENTIFIER_KINDS
 from pipeline.redact import Redactor, replace
-from pipeline.report import read_card, render_html, write_workbook
+from pipeline.report import model_figures, read_card, render_html, write_workbook
 from pipeline.report import summarise as summarise_report
 from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
 from pipeline.static_encoder import StaticEncoder, fit_static_model, save_static_model
@@ -854,6 +855,22 @@ def score(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run of the same input, options and model.")
     ] = False,
+    redact_output: Annotated[
+        bool,
+        typer.Option("--redact", help="Replace names, e-mails, phone/NHS/staff numbers, postcodes in the text columns "
+                     "and evidence of the output with [NAME], [EMAIL], ... (tags come from the original text)."),
+    ] = False,
+    report: Annotated[
+        Optional[Path],
+        typer.Option("--report", help="Then write the board report of the output (as `behaviours report`)."),
+    ] = None,
+    report_xlsx: Annotated[
+        Optional[Path], typer.Option("--report-xlsx", help="With --report: also the report's tables as .xlsx.")
+    ] = None,
+    date_column: Annotated[
+        Optional[str],
+        typer.Option("--date-column", help="With --report: a date column for the trend by month or quarter."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no notes on reading the file.")] = False,
 ) -> None:
     """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status.
@@ -861,11 +878,19 @@ def score(
     With several --text-column each question's columns are prefixed `<column>__`. Rows
     are written as they are scored to a partial folder next to the output, so an
     interrupted run can be continued with --resume; the output file appears only
-    when every row is scored.
+    when every row is scored. --report then writes the board report of the output,
+    grouped by the --group-by columns (the combined result with several questions).
     """
     table_format(output)  # fail before any work if the output type is unknown
     if not output.parent.is_dir():
         raise InputError(f"{output}: folder {output.parent} does not exist")
+    if report is None and (report_xlsx is not None or date_column is not None):
+        raise InputError(f"{'--report-xlsx' if report_xlsx is not None else '--date-column'} needs --report")
+    if report is not None:
+        _check_report_files(report, report_xlsx)
+        if len(text_column) > 1 and not combined:
+            raise InputError("--report with several --text-column needs --combined (the report covers one result "
+                             "per respondent), or run `behaviours report --prefix` on the output")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     export = open_export(input_file, encoding=encoding, sheet=sheet)
@@ -873,12 +898,19 @@ def score(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
         max_evidence=params.score.max_evidence_per_behaviour, backend=backend or params.backend.name,
+        redact=params.redact if redact_output else None,
     )
     validate(export, options, taxonomy.ids)
+    if date_column is not None:
+        export.require([date_column], "--date-column")
     if output.suffix.lower() == ".xlsx" and (export.rows or 0) > EXCEL_MAX_ROWS:
         raise InputError(f"{input_file}: {export.rows:,} rows do not fit in one Excel sheet; write .csv or .parquet")
     model_dir = backend_model_dir(model_dir, options.backend, params.backend)
+    if report is not None:
+        min_group_size = _min_group_size(None, params)
+        model_figures(read_card(model_dir))  # the report needs the model's test figures: refuse before scoring
     tagger = _load_tagger(model_dir, params, taxonomy, options.backend)
+    redactor = Redactor(params.redact) if redact_output or report is not None else None
     run = PartialRun(output)
     done = run.open(run_fingerprint(input_file, options, model_dir), resume)
     if not quiet:
@@ -888,7 +920,10 @@ def score(
             err_console.print(f"resuming: {len(done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
         with _score_progress(export.rows, quiet, params.score) as on_rows:
-            result = score_export(export, tagger, options, output, run, done, params.score, on_rows)
+            result = score_export(
+                export, tagger, options, output, run, done, params.score, on_rows,
+                redactor if redact_output else None,
+            )
     except KeyboardInterrupt:
         err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
         raise typer.Exit(130) from None
@@ -899,6 +934,20 @@ def score(
         )
     _print_summary(result.summary, taxonomy, output)
     console.print(f"distinct answers tagged in this run: {result.distinct_tagged} (each identical answer once)", highlight=False)
+    if result.redacted is not None:  # counts only: never the text that was replaced
+        console.print(
+            "identifiers replaced in the text columns (and in their evidence): "
+            + ", ".join(f"[{kind}] {result.redacted[kind]}" for kind in IDENTIFIER_KINDS),
+            markup=False, highlight=False, soft_wrap=True,
+        )
+    if report is not None:
+        try:
+            _board_report(
+                output, report, report_xlsx, model_dir, redactor, group_by=list(group_by or ()),
+                date_column=date_column, min_group_size=min_group_size, prefix=None,
+            )
+        except InputError as exc:
+            raise InputError(f"{output} is written, but not the report: {exc}") from None
 
 
 @contextmanager
@@ -965,28 +1014,52 @@ def redact(
     text_columns: Annotated[
         list[str], typer.Option("--text-column", "-c", help="A free-text column to redact (repeat for several).")
     ],
-    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of a CSV input.")] = "utf-8",
+    encoding: Annotated[
+        Optional[str],
+        typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
+    ] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")] = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
 ) -> None:
-    """Replace names, e-mails, phone, NHS and staff numbers and postcodes in text columns with [NAME], [EMAIL], ..."""
+    """Replace names, e-mails, phone, NHS and staff numbers and postcodes in text columns with [NAME], [EMAIL], ...
+
+    The input is read as `behaviours score` reads it (encoding and delimiter detected,
+    Excel title rows and merged headers handled; every cell as text) and redacted
+    chunk by chunk (score.chunk_size rows); the output appears only when complete.
+    """
     table_format(output)  # fail before any work if the output type is unknown
+    if not output.parent.is_dir():
+        raise InputError(f"{output}: folder {output.parent} does not exist")
     params = load_params(params_file)
-    frame = read_table(input_file, encoding=encoding)
+    export = open_export(input_file, encoding=encoding, sheet=sheet)
     columns = list(dict.fromkeys(text_columns))
-    for column in columns:
-        if column not in frame.columns:
-            raise InputError(f"{input_file}: no column {column!r}; columns are: {', '.join(map(str, frame.columns))}")
+    export.require(columns, "--text-column")
+    if output.suffix.lower() == ".xlsx" and (export.rows or 0) > EXCEL_MAX_ROWS:
+        raise InputError(f"{input_file}: {export.rows:,} rows do not fit in one Excel sheet; write .csv or .parquet")
     redactor = Redactor(params.redact)
+    schema = pa.schema([(name, pa.string()) for name in export.columns])
     counts: Counter = Counter()
-    for column in columns:
-        values = frame[column].tolist()
-        rows = [i for i, value in enumerate(values) if isinstance(value, str) and value.strip()]
-        for i, found in zip(rows, redactor.find([values[i] for i in rows])):
-            values[i] = replace(values[i], found)
-            counts.update(f.kind for f in found)
-        frame[column] = values
-    write_table(frame, output)
-    console.print(f"{len(frame)} rows, {len(columns)} column(s) redacted → {output}", highlight=False)
+    rows = 0
+
+    def redacted_tables() -> Iterator[pa.Table]:
+        nonlocal rows
+        for frame in export.chunks(params.score.chunk_size):
+            for column in columns:
+                values = frame[column].tolist()
+                filled = [i for i, value in enumerate(values) if isinstance(value, str) and value.strip()]
+                for i, found in zip(filled, redactor.find([values[i] for i in filled])):
+                    values[i] = replace(values[i], found)
+                    counts.update(f.kind for f in found)
+                frame[column] = pd.Series(values, index=frame.index, dtype=object)
+            rows += len(frame)
+            yield pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        if rows == 0:  # no rows: the output still has its header
+            yield schema.empty_table()
+
+    for note in export.notes:
+        err_console.print(f"note: {input_file}: {note}", markup=False, highlight=False, soft_wrap=True)
+    write_chunks(redacted_tables(), schema, output)
+    console.print(f"{rows} rows, {len(columns)} column(s) redacted → {output}", highlight=False)
     for kind in IDENTIFIER_KINDS:  # counts only: never the text that was replaced
         console.print(f"[{kind}] {counts[kind]}", markup=False, highlight=False)
 
@@ -1008,8 +1081,10 @@ def report_command(
         Optional[str], typer.Option("--date-column", help="A date column: trend by month or quarter.")
     ] = None,
     min_group_size: Annotated[
-        int, typer.Option("--min-group-size", help="Groups with fewer answered responses are merged or left out.")
-    ] = 10,
+        Optional[int],
+        typer.Option("--min-group-size", help="Groups with fewer answered responses are merged or left out "
+                     "(default: report.min_group_size in params, 10)."),
+    ] = None,
     prefix: Annotated[
         Optional[str], typer.Option("--prefix", help="Which scored question, when several were (or `combined`).")
     ] = None,
@@ -1017,15 +1092,48 @@ def report_command(
     params_file: ParamsOption = DEFAULT_PARAMS,
 ) -> None:
     """A board-ready HTML report of scored responses (and an Excel summary): shares, strengths and gaps, groups, trend."""
+    _check_report_files(output, xlsx)
+    params = load_params(params_file)
+    _board_report(
+        scored, output, xlsx, model_dir, Redactor(params.redact), group_by=group_by or [], date_column=date_column,
+        min_group_size=_min_group_size(min_group_size, params), prefix=prefix,
+    )
+
+
+def _check_report_files(output: Path, xlsx: Path | None) -> None:
     if output.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{output}: the report is HTML; give a .html file")
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise InputError(f"{xlsx}: --xlsx needs a .xlsx file")
+
+
+def _min_group_size(option: int | None, params: Params) -> int:
+    """--min-group-size if given, else report.min_group_size from params; at least 2 either way."""
+    size = option if option is not None else params.report.min_group_size
+    if size < 2:
+        where = "--min-group-size" if option is not None else "report.min_group_size (params)"
+        raise InputError(f"{where} must be at least 2 (got {size})")
+    return size
+
+
+def _board_report(
+    scored: Path,
+    output: Path,
+    xlsx: Path | None,
+    model_dir: Path,
+    redactor: Redactor,
+    *,
+    group_by: list[str],
+    date_column: str | None,
+    min_group_size: int,
+    prefix: str | None,
+) -> None:
+    """The board report of a scored file (`behaviours report`, and `behaviours score --report` after scoring)."""
+    _check_report_files(output, xlsx)
     taxonomy = load_taxonomy()
     card = read_card(model_dir)
-    redactor = Redactor(load_params(params_file).redact)  # example quotes never reach the page unredacted
-    summary = summarise_report(
-        read_table(scored), taxonomy, card, redactor.redact, group_by=group_by or [], date_column=date_column,
+    summary = summarise_report(  # example quotes go through `redactor`: never on the page unredacted
+        read_table(scored), taxonomy, card, redactor.redact, group_by=group_by, date_column=date_column,
         min_group_size=min_group_size, prefix=prefix, source=scored.name,
     )
     atomic_write_text(output, render_html(summary, taxonomy))

@@ -193,6 +193,18 @@ class RedactParams:
 
 
 @dataclass(frozen=True)
+class ReportParams:
+    """The board report (`behaviours report`, `score --report`; pipeline/report.py).
+
+    `min_group_size`: a group (or a period of the trend) with fewer answered
+    responses is merged into "other" or left out, and quotes never come from it;
+    `--min-group-size` overrides it for one report.
+    """
+
+    min_group_size: int = 10
+
+
+@dataclass(frozen=True)
 class ServeParams:
     """The local web page and JSON API (`behaviours serve`): where it listens and what it accepts."""
 
@@ -216,6 +228,7 @@ class Params:
     backend: BackendParams = field(default_factory=BackendParams)
     promote: PromoteParams = field(default_factory=PromoteParams)
     redact: RedactParams = field(default_factory=RedactParams)
+    report: ReportParams = field(default_factory=ReportParams)
     serve: ServeParams = field(default_factory=ServeParams)
 
 

@@ -37,6 +37,7 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipeline.config import ReportParams
 from pipeline.errors import InputError
 from pipeline.io import atomic_path
 from pipeline.taxonomy import Taxonomy
@@ -415,7 +416,7 @@ def summarise(
     *,
     group_by: Sequence[str] = (),
     date_column: str | None = None,
-    min_group_size: int = 10,
+    min_group_size: int = ReportParams.min_group_size,
     prefix: str | None = None,
     source: str = "",
 ) -> Summary:

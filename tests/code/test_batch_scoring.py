@@ -4,6 +4,8 @@ import csv
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -551,3 +553,138 @@ def test_bundled_xlsx_example_matches_the_csv(score, tmp_path):
     assert from_xlsx["date_left"][0] == f"{year}-{month}-{day}"
     export = open_export(EXAMPLES / "exit_survey_export.xlsx")
     assert export.sheets == ("Responses", "Questions") and export.header_index == 4
+
+
+# ---------------------------------------------------------------- --redact and --report
+
+NHS = "943 476 5919"  # passes the Modulus 11 check
+PLANTED = ["jo.bloggs@nhs.net", "07700 900461", NHS, "Okonkwo"]
+IDENTIFIED = f"He explains the reasons behind every rota decision,  Dr Okonkwo, jo.bloggs@nhs.net, 07700 900461, NHS {NHS}."
+
+
+@pytest.fixture()
+def identified(tmp_path):
+    """Two questions; identifiers planted in answers (and so in their evidence), some across white space runs."""
+    rows = [["id", "site", "submitted", "q1", "q2"]]
+    for i in range(24):
+        q1 = IDENTIFIED if i % 3 == 0 else ANSWERS[i % len(ANSWERS)]
+        q2 = f"Call  Dr Okonkwo on\n07700 900461. {EXPLAINS}" if i % 4 == 0 else "Pay is too low."
+        rows.append([f"r{i:02d}", "A" if i < 14 else "B", f"2025-0{1 + i % 3}-1{i % 10}", q1, q2])
+    return write_csv(tmp_path / "identified.csv", rows)
+
+
+def _score_columns(frame):
+    return frame[[c for c in frame.columns if c.endswith(("behaviours", "strengths", "gaps", "status")) or "score_" in c]]
+
+
+def test_redact_leaves_no_identifier_in_text_or_evidence_and_the_same_tags(score, identified, tmp_path):
+    args = ["-c", "q1", "-c", "q2", "--combined"]
+    plain, redacted = tmp_path / "plain.csv", tmp_path / "redacted.csv"
+    assert score(identified, "-o", plain, *args)[0] == 0
+    code, out, err = score(identified, "-o", redacted, *args, "--redact")
+    assert code == 0, err
+    before, after = read_output(plain), read_output(redacted)
+    evidence = " ".join(before[c].str.cat() for c in before.columns if c.endswith("evidence"))
+    assert all(p in evidence for p in PLANTED)  # the identifiers were in the evidence without --redact
+    written = redacted.read_text(encoding="utf-8")
+    assert not any(p in written for p in PLANTED)
+    assert "[EMAIL]" in after["q1"][0] and "[NHS_NUMBER]" in after["q1"][0] and "[NAME]" in after["q2"][0]
+    sentences = [item["sentence"] for c in ("q1__evidence", "combined__evidence") for cell in after[c] for item in json.loads(cell)]
+    assert any("[PHONE]" in s and "[EMAIL]" in s for s in sentences)
+    pd.testing.assert_frame_equal(_score_columns(before), _score_columns(after))  # tagged on the original text
+    assert after[["id", "site", "submitted"]].equals(before[["id", "site", "submitted"]])
+    assert "[EMAIL] 8, [STAFF_ID] 0, [NHS_NUMBER] 8, [PHONE] 14" in out  # counts per kind, never the text
+    assert not any(p in out + err for p in PLANTED)
+
+
+def test_resume_with_a_changed_redact_is_refused(score, identified, tmp_path, monkeypatch):
+    output = tmp_path / "o.csv"
+    save = PartialRun.save
+
+    def interrupted_save(self, index, frame):
+        if index == 2:
+            raise KeyboardInterrupt
+        save(self, index, frame)
+
+    monkeypatch.setattr(PartialRun, "save", interrupted_save)
+    assert score(identified, "-o", output, "-c", "q1", "-c", "q2", "--redact")[0] == 130
+    folder = partial_folder(output)
+    assert not any(p in chunk.read_bytes().decode("utf-8", "replace") for chunk in folder.iterdir() for p in PLANTED)
+    monkeypatch.setattr(PartialRun, "save", save)
+    code, out, err = score(identified, "-o", output, "-c", "q1", "-c", "q2", "--resume")
+    assert_one_line_error(code, out, err, "cannot resume: the options changed")
+    code, out, err = score(identified, "-o", output, "-c", "q1", "-c", "q2", "--resume", "--redact")
+    assert code == 0, err
+    assert "[EMAIL] 8," in out  # the counts of the chunks scored before the interruption are kept
+    assert not any(p in output.read_text(encoding="utf-8") for p in PLANTED)
+
+
+@pytest.fixture()
+def carded_model(model_dir, tmp_path):
+    """The tiny model with test-split figures on its card, as `behaviours train` writes for a real model."""
+    folder = tmp_path / "carded"
+    shutil.copytree(model_dir, folder)
+    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    card["evaluation"]["test"] = {"texts": 40, "macro_f1": 0.5, "micro_f1": 0.55, "f1_per_behaviour": {"trust": 0.6}}
+    (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    return folder
+
+
+def test_score_report_writes_the_board_report_of_the_combined_result(run_cli, carded_model, params_file, identified, tmp_path):
+    params_file.write_text(params_file.read_text() + "report:\n  min_group_size: 5\n")
+    output, report, xlsx = tmp_path / "scored.parquet", tmp_path / "report.html", tmp_path / "summary.xlsx"
+    code, out, err = run_cli(
+        "score", identified, "-o", output, "-c", "q1", "-c", "q2", "--combined", "--group-by", "site",
+        "--report", report, "--report-xlsx", xlsx, "--date-column", "submitted", "--redact",
+        "--model", carded_model, "--params", params_file,
+    )
+    assert code == 0, err
+    assert output.exists() and f"report → {report}, summary tables → {xlsx} (24 answered of 24 responses)" in out
+    html = report.read_text(encoding="utf-8")
+    for section in ("Behaviours by site", "Themes over time", "combined", "fewer than 5 answered responses"):
+        assert section in html
+    assert not any(p in html for p in PLANTED)
+    assert "By site" in openpyxl.load_workbook(xlsx).sheetnames
+    # the same function path as `behaviours report` on the scored file
+    again = tmp_path / "again.html"
+    code, _, err = run_cli("report", output, "-o", again, "--group-by", "site", "--date-column", "submitted",
+                           "--model", carded_model, "--params", params_file)
+    assert code == 0, err
+    dated = re.compile(r"\d{1,2} \w+ \d{4}|\d{4}-\d{2}-\d{2}")
+    assert dated.sub("", again.read_text(encoding="utf-8")) == dated.sub("", html)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-c", "q1", "-c", "q2", "--report", "r.html"], "--report with several --text-column needs --combined"),
+        (["-c", "q1", "--report", "r.pdf"], "the report is HTML; give a .html file"),
+        (["-c", "q1", "--date-column", "submitted"], "--date-column needs --report"),
+        (["-c", "q1", "--report", "r.html", "--date-column", "when"], "no column 'when' (--date-column)"),
+        (["-c", "q1", "--report", "r.html"], "no test-split evaluation"),  # the tiny model's card: refused before scoring
+    ],
+)
+def test_report_options_are_checked_before_scoring(score, identified, tmp_path, args, message):
+    output = tmp_path / "o.csv"
+    args = [str(tmp_path / a) if a.startswith("r.") else a for a in args]
+    code, out, err = score(identified, "-o", output, *args)
+    assert_one_line_error(code, out, err, message, output)
+
+
+def test_evidence_gets_the_spans_found_in_its_whole_answer():
+    from pipeline.batch import redact_scored
+    from pipeline.redact import Found
+
+    class Stub:  # "Sam" is a name only in the whole answer; a sentence alone is redacted by its own rule
+        def find(self, texts):
+            return [[Found("NAME", m.start(), m.end()) for m in re.finditer(r"Sam|Lone", t)] for t in texts]
+
+    answer = "My manager  Sam\r\nexplains   why. Sam listens."
+    evidence = [{"behaviour": "trust", "sentence": "My manager Sam"}, {"behaviour": "trust", "sentence": "Sam listens."},
+                {"behaviour": "trust", "sentence": "Lone sentence."}]
+    frame = pd.DataFrame({"a": [answer, None], "evidence": [json.dumps(evidence), "[]"]}, dtype=object)
+    redacted, counts = redact_scored(frame, ScoreOptions(text_columns=("a",)), Stub())
+    assert redacted["a"].tolist() == ["My manager  [NAME]\r\nexplains   why. [NAME] listens.", None]
+    sentences = [item["sentence"] for item in json.loads(redacted["evidence"][0])]
+    assert sentences == ["My manager [NAME]", "[NAME] listens.", "[NAME] sentence."]
+    assert counts == {"NAME": 2} and frame["a"][0] == answer  # the input frame is left as it was

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.errors import InputError
 from pipeline.report import (
@@ -330,6 +331,31 @@ def test_cli_errors_are_one_line(run_cli, tmp_path, model_folder, change, args, 
     assert code == 2
     assert err.strip().count("\n") == 0 and message in err
     assert not (tmp_path / "report.html").exists()
+
+
+def test_cli_takes_min_group_size_from_params_and_the_option_overrides_it(run_cli, tmp_path, model_folder):
+    model = model_folder
+    scored = tmp_path / "scored.csv"
+    scored_frame().to_csv(scored, index=False)
+    params = tmp_path / "params.yaml"
+    report = tmp_path / "report.html"
+
+    def groups_shown(*args):
+        code, _, err = run_cli("report", scored, "-o", report, "--group-by", "team", "--model", model, "--params", params, *args)
+        assert code == 0, err
+        return report.read_text(encoding="utf-8")
+
+    params.write_text(yaml.safe_dump({"report": {"min_group_size": 5}}))
+    html = groups_shown()
+    assert "fewer than 5 answered responses" in html and ">T2<" in html  # teams of 9 are shown
+    params.write_text(yaml.safe_dump({"report": {"min_group_size": 10}}))
+    html = groups_shown()
+    assert "fewer than 10 answered responses" in html and ">T2<" not in html  # merged into "other"
+    html = groups_shown("--min-group-size", "5")
+    assert "fewer than 5 answered responses" in html
+    params.write_text(yaml.safe_dump({"report": {"min_group_size": 1}}))
+    code, _, err = run_cli("report", scored, "-o", report, "--model", model, "--params", params)
+    assert code == 2 and "report.min_group_size (params) must be at least 2" in err
 
 
 def test_cli_refuses_a_wrong_output_type_and_a_missing_model(run_cli, tmp_path, model_folder):
