@@ -15,17 +15,27 @@ Six kinds, each replaced by its placeholder (`[NAME]`, `[EMAIL]`, ...):
 - `POSTCODE`: full UK postcodes (outward and inward code), any case, with or
   without the space.
 - `NAME`: spaCy's PERSON entities (only the `ner` component runs; in
-  `en_core_web_sm` it has its own token vectors), plus rules for what a small NER
-  model misses in survey answers: a capitalised name after a title (Dr, Mrs,
-  Sister, Matron...), a form label ("Appraisee:"), a role ("my manager Sarah", also
-  in lower case) or thanks, and in sign-offs; a capitalised word before a verb
-  whose subject is a person ("Lewis laughed"); a sentence's capitalised subject in
-  a text that goes on to say she or he; a first name the model took for an
-  organisation, as a sentence's subject; names listed with a found name
-  ("Oluwaseun and Precious"); names that are also words (Will, Hope, Grace...)
-  decided by capitalisation and the next word; every other mention of a name found.
-  What the rules cannot see: a lower-case name with no cue, an unfamiliar name
-  opening a sentence with no pronoun after it ("Abdul makes time for people").
+  `en_core_web_sm` it has its own token vectors), plus one rule a cue, for what a
+  small NER model misses in survey answers:
+  - a committed list of common UK first names (`pipeline/lexicons/first_names.txt`,
+    accents ignored), capitalised anywhere, with the surname after it;
+  - a name after a title (Dr, Mrs, Sister, Matron...), a form label ("Appraisee:"),
+    a role ("my manager Sarah", "my physio aoife", also in lower case), thanks or
+    "esp", an action in a note ("Homework: Tendai to...", "Agreed Tobi will..."),
+    and in sign-offs;
+  - a capitalised word before a verb whose subject is a person ("Lewis laughed");
+    a sentence's capitalised subject in a text that goes on to say she or he; a
+    first name the model took for an organisation, as a sentence's subject;
+  - names that are also words (Will, Hope, Grace...) decided by capitalisation and
+    the next word ("Will has", "Carol on reception", not "Hope this helps");
+  - names listed with a found name ("Oluwaseun and Precious"), and every other
+    mention of a name found.
+  Guards then drop spans that are only role, department or calendar words ("Physio",
+  "Ward Sister", "Trust", "Email me"), the name of a thing ("Mary Seacole programme",
+  "Elizabeth ward", "Queen Elizabeth") and idioms ("rob Peter to pay Paul").
+  What the rules cannot see: a lower-case name with no cue, an unfamiliar name not
+  in the list opening a sentence with no pronoun after it, two capitalised words
+  that may be a name or a department ("Human Resources").
 
 Kinds are found in the order above and a span that overlaps one found earlier is
 dropped, so an NHS number is never also a phone number. Titles stay outside a
@@ -35,8 +45,10 @@ name's span ("Dr [NAME]"): they tell a reader a role, not who.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -155,6 +167,48 @@ WORD_NAMES = frozenset(
 )
 CALENDAR_NAMES = frozenset("may june april august summer autumn winter".split())  # names too, but mostly dates
 _AMBIGUOUS = WORD_NAMES | CALENDAR_NAMES
+FIRST_NAMES_FILE = Path(__file__).resolve().parent / "lexicons" / "first_names.txt"
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents or a possessive: "Siobhán's" → "siobhan"."""
+    word = re.sub(r"['’]s$", "", word)
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).lower()
+
+
+def load_first_names(path: Path = FIRST_NAMES_FILE) -> frozenset[str]:
+    """The committed list of common first names (folded), less the words that are also names (Will, May...)."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(_fold(line) for line in lines if line and not line.startswith("#")) - _AMBIGUOUS
+
+
+FIRST_NAMES = load_first_names()
+# Capitalised words that are never a person here, whatever the model says: roles and jobs,
+# departments and places in a hospital, bodies, days and months, and verbs that open a request
+# ("Email me"). A name span made only of these is dropped ("Physio", "Ward Sister", "Trust").
+NOT_PERSON_WORDS = frozenset(
+    "physio physios physiotherapist physiotherapists physiotherapy ot ots slt salt matron matrons sister sisters "
+    "ward wards trust trusts nhs band bands consultant consultants bank manager managers nurse nurses doctor "
+    "doctors dr hca hcas registrar registrars surgeon surgeons anaesthetist midwife midwives porter porters "
+    "pharmacist pharmacists pharmacy radiographer radiology phlebotomy phlebotomist dietitian podiatrist "
+    "podiatry therapist therapists therapy paramedic paramedics receptionist reception estates facilities "
+    "theatres theatre recovery outpatients paediatrics maternity midwifery oncology haematology cardiology "
+    "respiratory renal stroke pathology medicine surgery icu itu hdu amu sau ed a&e gp gps locum locums agency "
+    "admin secretary clerk housekeeper domestic domestics chaplain chaplaincy volunteer volunteers student "
+    "students preceptee preceptor apprentice trainee fy1 fy2 sho cqc nmc gmc hcpc rcn unison datix esr hr "
+    "it ict occupational health division directorate board exec executive chief head lead team staff service "
+    "department unit clinic office site hospital hospice community district mess canteen switchboard "
+    "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays "
+    "saturdays sundays january february march september october november december christmas easter eid "
+    "diwali covid email e-mail phone ring call text ask contact please thanks thank lounge bay".split()
+)
+# Nouns that, straight after a name, make it the name of a thing: "Mary Seacole programme", "Elizabeth ward".
+NAMED_THINGS = frozenset(
+    "ward wards unit programme program award awards building centre center wing house lecture suite fund "
+    "foundation hospital hospice school road street lane avenue close drive court college university clinic "
+    "practice surgery scholarship fellowship trust room lounge bay".split()
+)
+_IDIOMS = re.compile(r"\brob(?:s|bing|bed)?\s+Peter\s+to\s+pay\s+Paul\b", re.IGNORECASE)
 _DATE_WORDS = frozenset(
     "in on since until till by from of during over through this last next early late mid end all every "
     "the that each before after between and or to".split()
@@ -163,7 +217,9 @@ _SUBJECT_VERBS = frozenset(
     "is was has had does did says said tells told asks asked wants wanted needs needed feels felt thinks "
     "thought seems seemed gets got gives gave makes made takes took leads led brings brought handles "
     "handled keeps kept knows knew works worked holds held helps helped shows showed runs ran manages "
-    "managed listens listened supports supported deserves deserved could would should can might must will".split()
+    "managed listens listened supports supported deserves deserved could would should can might must will "
+    "tends checks covers teaches trains organises organizes ensures tries stays speaks answers phoned "
+    "covered taught trained organised organized ensured tried stayed spoke answered".split()
 )
 _MODALS = frozenset("could would should can might must will".split())
 # Verbs whose subject is a person: "Lewis laughed", "Hamza felt", "Marta talked", "Nadia would like".
@@ -191,7 +247,8 @@ _ROLE_CUE = re.compile(
     r"previous|current|named|ward\s+clerk|staff)\s+)*"
     r"(?:manager|supervisor|mentor|coach|coachee|colleague|buddy|preceptor|preceptee|lead|leader|boss|educator|"
     r"matron|sister|nurse|consultant|registrar|director|deputy|sponsor|mate|friend|partner|husband|wife|son|"
-    r"daughter|mum|dad|appraiser|appraisee|clerk|receptionist|porter|hca|rep|guardian)\b"
+    r"daughter|mum|dad|appraiser|appraisee|clerk|receptionist|porter|hca|rep|guardian|physio|physiotherapist|"
+    r"therapist|pharmacist|midwife|doctor|gp|ot)\b"
     r"\s*[,(]?\s*(?=\S)",
     re.IGNORECASE,
 )
@@ -202,7 +259,8 @@ _LABEL_CUE = re.compile(
 )
 _THANKS_CUE = re.compile(
     r"\b(?:thanks\s+to|thank\s+you\s+to|thank\s+you|thanks|cheers|well\s+done|shout\s*out\s+to|dear|hi|hello|"
-    r"kind\s+regards|regards|best\s+wishes|many\s+thanks|love|sorry|called|named)\b[,!:]?\s+(?=\S)",
+    r"kind\s+regards|regards|best\s+wishes|many\s+thanks|love|sorry|called|named|esp|especially|particularly)"
+    r"\b\.?[,!:]?\s+(?=\S)",
     re.IGNORECASE,
 )
 _ONLY_CAPITALISED_AFTER = ("love", "called", "named")  # "I love nights", "called back": no lower-case names
@@ -213,7 +271,8 @@ _NOT_NAMES = STOP_WORDS | frozenset(
     "knows knew listens tries keeps kept felt thought put let sent spoke rang called emailed wrote leads runs "
     "ran sits stays works helps doesn didn isn wasn hasn won can't meeting meetings role post position job "
     "review office rota days shifts time support new good great lovely fantastic brilliant amazing awful "
-    "terrible useless nice kind fair busy off away sick ward feel".split()
+    "terrible useless nice kind fair busy off away sick ward feel nights weekends mornings evenings lates earlies "
+    "when now today here there".split()
 )
 # What may follow a lower-case name: "my manager sarah is", "thanks jo for everything", "sorry bev".
 _AFTER_LOWER_NAME = frozenset(
@@ -269,12 +328,26 @@ def _word_is_a_name(text: str, start: int, end: int) -> bool:
         return not after_date_word and not re.match(r"\s*\d", text[end:])
     if following in ("'s", "’s"):
         return True
+    if _of_a_department(text, end):
+        return True  # "Carol on reception", "Bill from estates"
     if following.lower() == "and":
         return _is_capitalised(_next_word(text, end + text[end:].lower().index("and") + 3))
     verbs = _SUBJECT_VERBS | _HUMAN_VERBS
     if lower in CALENDAR_NAMES:
         verbs = verbs - _MODALS - {"is", "was"}
     return following in verbs
+
+
+_DEPARTMENTS = frozenset(
+    "reception estates pharmacy radiology phlebotomy theatres recovery outpatients maternity switchboard "
+    "nights days admin payroll hr it domestics facilities security portering catering".split()
+)
+
+
+def _of_a_department(text: str, end: int) -> bool:
+    """Whether a word is followed by where a person works: "... on reception", "... from estates", "... in pharmacy"."""
+    match = re.match(r"[ \t]+(?:on|from|in|at)[ \t]+([^\W\d_]+)\b", text[end:])
+    return match is not None and match[1].lower() in _DEPARTMENTS
 
 
 def _ends_a_lower_name(text: str, end: int) -> bool:
@@ -385,7 +458,7 @@ def _looks_like_a_name(text: str, start: int, end: int) -> bool:
     before = re.search(r"([^\W\d_]+)\W*$", text[:start])
     return (
         _is_capitalised(word) and len(word) > 1 and lower not in STOP_WORDS and lower not in _AMBIGUOUS
-        and lower not in TITLES and lower not in ROLE_WORDS and lower not in _CLOSINGS
+        and lower not in TITLES and lower not in ROLE_WORDS and lower not in _CLOSINGS and lower not in NOT_PERSON_WORDS
         and not lower.endswith(_NOUN_ENDINGS) and not _CONTRACTION.search(lower)
         and not (before and before[1].lower() in _DETERMINERS)
     )
@@ -453,19 +526,84 @@ def _coordinated(text: str, spans: set[tuple[int, int]]) -> set[tuple[int, int]]
     return found
 
 
-def _names(text: str, doc: Doc) -> list[tuple[int, int]]:
-    """Every name in `text`: the model's PERSON entities, the rules, and every other mention of what they found."""
+def _model_names(text: str, doc: Doc) -> set[tuple[int, int]]:
+    """spaCy's PERSON entities, trimmed of titles and roles; words that are also names are left to `_word_names`."""
     model = {t for t in (_trim_entity(text, e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON") if t}
-    spans = {(s, e) for s, e in model if text[s:e].lower() not in _AMBIGUOUS}
-    for match in re.finditer(r"\b[^\W\d_]+\b", text):
-        if match[0].lower() in _AMBIGUOUS and _word_is_a_name(text, match.start(), match.end()):
-            spans.add(match.span())
+    return {(s, e) for s, e in model if text[s:e].lower() not in _AMBIGUOUS}
+
+
+def _word_names(text: str) -> set[tuple[int, int]]:
+    """Words that are also names (Will, Hope, May...) where capitalisation and the next word make them names."""
+    return {
+        m.span() for m in re.finditer(r"\b[^\W\d_]+\b", text)
+        if m[0].lower() in _AMBIGUOUS and _word_is_a_name(text, m.start(), m.end())
+    }
+
+
+def _surname_end(text: str, end: int) -> int:
+    """Where a name that ends at `end` really ends: up to two capitalised surname words after it ("Ní Bhriain")."""
+    for _ in range(2):
+        match = re.match(rf"[ \t]({_NAME_WORD})", text[end:])
+        if not match:
+            break
+        word = match[1].lower()
+        if not _is_capitalised(match[1]) or word in STOP_WORDS | TITLES | ROLE_WORDS | NOT_PERSON_WORDS | NAMED_THINGS:
+            break
+        end += match.end()
+    return end
+
+
+def _listed_names(text: str) -> set[tuple[int, int]]:
+    """Capitalised words in the first-name list (with the surname after them): "Derek checks", "with Kayode Balogun"."""
+    spans = set()
+    for match in _NAME_WORDS.finditer(text):
+        if _is_capitalised(match[0]) and _fold(match[0]) in FIRST_NAMES:
+            spans.add((match.start(), _surname_end(text, match.end())))
+    return spans
+
+
+_ACTION_LABEL = re.compile(
+    r"\b(?:actions?|homework|agreed(?:\s+that)?|next\s+steps?|plan|objectives?|goals?|to\s+do)\b\s*[:\-–]?[ \t]*"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]{_NAME_WORD})?)[ \t]+(?:to|will|would)[ \t]+[a-z]",
+    re.IGNORECASE,
+)
+
+
+def _action_names(text: str) -> set[tuple[int, int]]:
+    """The person an action is given to in a note: "Homework: Tendai to notice...", "Agreed Tobi will lead..."."""
+    spans = set()
+    for match in _ACTION_LABEL.finditer(text):
+        words = list(_NAME_WORDS.finditer(text, match.start("name"), match.end("name")))
+        if words and all(_looks_like_a_name(text, *w.span()) or _fold(w[0]) in FIRST_NAMES for w in words):
+            spans.add((words[0].start(), words[-1].end()))
+    return spans
+
+
+def _not_a_person(text: str, start: int, end: int) -> bool:
+    """Guards: a span that is only role, place or calendar words ("Physio", "Ward Sister"), the name of a thing
+    ("Mary Seacole programme", "Queen Elizabeth"), or part of an idiom ("rob Peter to pay Paul")."""
+    words = [_fold(w) for w in _WORD.findall(text[start:end])]
+    if not words or all(w in NOT_PERSON_WORDS | TITLES | ROLE_WORDS for w in words):
+        return True
+    after = re.match(r"[ \t]+([^\W\d_]+)", text[end:])
+    before = re.search(r"([^\W\d_]+)\.?[ \t]+$", text[:start])
+    if after and after[1].lower() in NAMED_THINGS:
+        return True
+    if before and before[1].lower() in ("st", "saint", "queen", "king", "prince", "princess", "royal"):
+        return True
+    return any(m.start() <= start and end <= m.end() for m in _IDIOMS.finditer(text))
+
+
+def _names(text: str, doc: Doc) -> list[tuple[int, int]]:
+    """Every name in `text`: the model's, the cues', and every other mention of what they found, less the guards."""
+    spans = _model_names(text, doc) | _word_names(text) | _listed_names(text) | _action_names(text)
     spans.update(_cue_names(text))
     spans.update(_person_context_names(text, doc))
     sign_off = _sign_off(text)
     if sign_off:
         spans.add(sign_off)
-    return _other_mentions(text, _coordinated(text, spans))
+    people = {span for span in spans if not _not_a_person(text, *span)}
+    return [span for span in _other_mentions(text, _coordinated(text, people)) if not _not_a_person(text, *span)]
 
 
 def _other_mentions(text: str, spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
