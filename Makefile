@@ -6,8 +6,9 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 MODEL   := models/default
-EXAMPLE := examples/exit_survey.csv
+EXAMPLE := examples/exit_survey_export_cp1252.csv
 SCORED  := out/exit_survey_scored.csv
+REPORT  := out/exit_survey_report.html
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo serve test test-fast repro
@@ -27,10 +28,13 @@ install: $(STAMP) ## Create .venv and install the project (CPU-only torch)
 $(MODEL)/config.json: | $(STAMP)
 	$(VENV)/bin/behaviours train
 
-demo: $(STAMP) $(MODEL)/config.json ## Score the bundled example exit survey and print a summary
+demo: $(STAMP) $(MODEL)/config.json ## Score the bundled messy exit-survey export (150 invented rows) and write the board report
 	@mkdir -p out
-	$(VENV)/bin/behaviours score $(EXAMPLE) -o $(SCORED) --text-column what_could_have_been_better
-	@echo "Per-row tags and evidence: $(SCORED)"
+	$(VENV)/bin/behaviours score $(EXAMPLE) -o $(SCORED) --text-column leaving_reason --text-column could_do_better \
+		--combined --id-column response_id --group-by directorate --group-by staff_group
+	$(VENV)/bin/behaviours report $(SCORED) -o $(REPORT) --xlsx out/exit_survey_summary.xlsx \
+		--group-by directorate --group-by staff_group --date-column date_left
+	@echo "Per-row tags and evidence: $(SCORED); board report: $(REPORT)"
 
 serve: $(STAMP) $(MODEL)/config.json ## Start the tagging page and API on http://127.0.0.1:8000/ (Ctrl-C stops it)
 	$(VENV)/bin/behaviours serve

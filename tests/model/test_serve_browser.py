@@ -95,7 +95,7 @@ def test_an_answer_with_no_behaviour_says_so(server_url):
         page.goto(server_url + "/")
         page.wait_for_selector("#legend li", state="attached")
         page.fill("#note", "The car park is too far from the main entrance and the lifts are often broken.")
-        page.click("#tag")
+        page.press("#note", "Control+Enter")  # tags from the text box
         page.wait_for_selector("#results:not([hidden])")
         assert page.inner_text("#message") == "No behaviour from the framework found in this text."
         assert page.locator("mark.evidence").count() == 0
