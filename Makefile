@@ -31,9 +31,8 @@ $(MODEL)/config.json: | $(STAMP)
 demo: $(STAMP) $(MODEL)/config.json ## Score the bundled messy exit-survey export (150 invented rows) and write the board report
 	@mkdir -p out
 	$(VENV)/bin/behaviours score $(EXAMPLE) -o $(SCORED) --text-column leaving_reason --text-column could_do_better \
-		--combined --id-column response_id --group-by directorate --group-by staff_group
-	$(VENV)/bin/behaviours report $(SCORED) -o $(REPORT) --xlsx out/exit_survey_summary.xlsx \
-		--group-by directorate --group-by staff_group --date-column date_left
+		--combined --id-column response_id --group-by directorate --group-by staff_group \
+		--report $(REPORT) --report-xlsx out/exit_survey_summary.xlsx --date-column date_left
 	@echo "Per-row tags and evidence: $(SCORED); board report: $(REPORT)"
 
 serve: $(STAMP) $(MODEL)/config.json ## Start the tagging page and API on http://127.0.0.1:8000/ (Ctrl-C stops it)
