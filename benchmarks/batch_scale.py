@@ -1,6 +1,7 @@
 """`behaviours score` at scale: rows/s and peak memory for 1,000 to 100,000 rows, beside the bare encoder.
 
     .venv/bin/python benchmarks/batch_scale.py [--sizes 1000 10000 100000] [--model models/default]
+        [--backend torch|onnx|onnx-int8|static]
 
 For each size it writes a CSV of varied survey answers (deterministic): about 10%
 long notes of several hundred words in paragraphs, the rest one to five sentences,
@@ -11,7 +12,8 @@ included), and the child's peak resident memory is read from the kernel
 (`os.wait4`). In the same run, bare `SentenceTransformer.encode` times a sample of
 the same texts (it truncates each at 256 word pieces; `behaviours score` encodes
 every sentence in full). Peak memory must not grow with rows: the run fails if
-100,000 rows peak above 1.5× the 10,000-row peak.
+100,000 rows peak above 1.5× the 10,000-row peak. `--backend` is passed to
+`behaviours score` (README, "Backends"); the bare encoder is always PyTorch's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 from score_speed import machine
 
+from pipeline.backends import BACKENDS
 from pipeline.config import load_params
 from pipeline.data import labelled_files, load_labelled
 from pipeline.encode import SentenceTransformerEncoder
@@ -72,10 +75,10 @@ def varied_texts(n: int, pool: list[str], seed: int = 11) -> list[str]:
     return texts
 
 
-def run_score(source: Path, output: Path, model: Path) -> tuple[float, float]:
+def run_score(source: Path, output: Path, model: Path | None, backend: str) -> tuple[float, float]:
     """(seconds, peak RSS in MiB) of `behaviours score` in a child process."""
     command = [sys.executable, "-m", "pipeline.cli", "score", str(source), "-o", str(output), "-c", "answer",
-               "--id-column", "id", "--model", str(model), "--quiet"]
+               "--id-column", "id", "--backend", backend, "--quiet"] + (["--model", str(model)] if model else [])
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     _, status, usage = os.wait4(process.pid, 0)
@@ -89,7 +92,8 @@ def run_score(source: Path, output: Path, model: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
+    parser.add_argument("--model", type=Path, default=None, help="Default: the backend's model (models/default, models/static).")
+    parser.add_argument("--backend", default="torch", choices=BACKENDS)
     parser.add_argument("--bare-sample", type=int, default=3000, help="Texts timed with the bare encoder, at most.")
     args = parser.parse_args()
 
@@ -97,7 +101,8 @@ def main() -> None:
     pool = sentence_pool()
     encoder = SentenceTransformerEncoder(load_params().encoder)
     encoder.model.encode(pool[:64], batch_size=encoder.batch_size)  # warm-up
-    startup, startup_peak = run_score_startup(args.model)
+    startup, startup_peak = run_score_startup(args.model, args.backend)
+    print(f"backend: {args.backend}")
     print(f"sentence pool: {len(pool)}; `behaviours score` of one row: {startup:.1f} s, peak {startup_peak:.0f} MiB")
     print(f"{'rows':>8} {'distinct':>8} {'words':>10} {'score s':>8} {'rows/s':>7} {'peak MiB':>9} {'bare rows/s':>11}")
     peaks = {}
@@ -113,7 +118,7 @@ def main() -> None:
             pd.DataFrame(
                 {"id": [f"R{i:06d}" for i in range(size)], "directorate": [directorates[i % 4] for i in range(size)], "answer": texts}
             ).to_csv(source, index=False)
-            elapsed, peak = run_score(source, output, args.model)
+            elapsed, peak = run_score(source, output, args.model, args.backend)
         peaks[size] = peak
         words = sum(len(t.split()) for t in texts)
         print(f"{size:>8,} {len(set(texts)):>8,} {words:>10,} {elapsed:>8.1f} {size / elapsed:>7.1f} {peak:>9.0f} {bare:>11.1f}", flush=True)
@@ -125,12 +130,12 @@ def main() -> None:
             raise SystemExit(1)
 
 
-def run_score_startup(model: Path) -> tuple[float, float]:
+def run_score_startup(model: Path | None, backend: str) -> tuple[float, float]:
     """The fixed cost in every run (imports, model and spaCy load): `behaviours score` of a one-row file."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "one.csv"
         pd.DataFrame({"id": ["R1"], "answer": ["She explains why decisions are made."]}).to_csv(source, index=False)
-        return run_score(source, Path(tmp) / "out.csv", model)
+        return run_score(source, Path(tmp) / "out.csv", model, backend)
 
 
 if __name__ == "__main__":
