@@ -54,11 +54,6 @@ TEMPLATES = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: names flip 15% of tag sets (7 of 48), frozen or adapted MiniLM alike; "
-    "masking names before encoding is the planned fix (docs/decisions.md)",
-)
 def test_names_rarely_change_the_tags(shipped):
     """CheckList-style invariance: swapping the person's name should not change the tags.
 
