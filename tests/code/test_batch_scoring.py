@@ -333,6 +333,19 @@ def many(tmp_path):
     return write_csv(tmp_path / "many.csv", rows)
 
 
+def interrupt_at_chunk(monkeypatch, index: int):
+    """Make the next run stop with Ctrl-C when chunk `index` is about to be saved; returns the real `save`."""
+    save = PartialRun.save
+
+    def interrupted_save(self, at, frame):
+        if at == index:
+            raise KeyboardInterrupt
+        save(self, at, frame)
+
+    monkeypatch.setattr(PartialRun, "save", interrupted_save)
+    return save
+
+
 def test_interrupted_run_leaves_no_output_and_resume_finishes_without_rescoring(score, many, tmp_path, monkeypatch):
     reference = tmp_path / "reference.csv"
     assert score(many, "-o", reference, "-c", "answer")[0] == 0
@@ -404,14 +417,7 @@ def test_resume_after_sigkill_gives_the_same_rows_as_an_uninterrupted_run(score,
 )
 def test_resume_refuses_when_input_or_options_changed(score, many, tmp_path, monkeypatch, change, message):
     output = tmp_path / "o.csv"
-    save = PartialRun.save
-
-    def interrupted_save(self, index, frame):
-        if index == 1:
-            raise KeyboardInterrupt
-        save(self, index, frame)
-
-    monkeypatch.setattr(PartialRun, "save", interrupted_save)
+    save = interrupt_at_chunk(monkeypatch, 1)
     assert score(many, "-o", output, "-c", "answer")[0] == 130
     monkeypatch.setattr(PartialRun, "save", save)
     extra = []
@@ -599,14 +605,7 @@ def test_redact_leaves_no_identifier_in_text_or_evidence_and_the_same_tags(score
 
 def test_resume_with_a_changed_redact_is_refused(score, identified, tmp_path, monkeypatch):
     output = tmp_path / "o.csv"
-    save = PartialRun.save
-
-    def interrupted_save(self, index, frame):
-        if index == 2:
-            raise KeyboardInterrupt
-        save(self, index, frame)
-
-    monkeypatch.setattr(PartialRun, "save", interrupted_save)
+    save = interrupt_at_chunk(monkeypatch, 2)
     assert score(identified, "-o", output, "-c", "q1", "-c", "q2", "--redact")[0] == 130
     folder = partial_folder(output)
     assert not any(p in chunk.read_bytes().decode("utf-8", "replace") for chunk in folder.iterdir() for p in PLANTED)
