@@ -25,6 +25,7 @@ REGISTERS = (
     "coaching_note",
     "feedback_360",
     "staff_survey",
+    "organisational",  # board papers, inspection findings, strategies (labelled/GUIDELINES.md)
     "brainstorm",
     "framework",
 )
