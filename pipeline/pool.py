@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.data import POLARITIES, REGISTERS, Problem, display_path
+from pipeline.data import POLARITIES, REGISTERS, LabelledRow, Problem, display_path, labelled_csv_text
 from pipeline.errors import InputError
 from pipeline.io import atomic_write_text
 from pipeline.taxonomy import Taxonomy
@@ -36,6 +36,7 @@ WRITER_FILE = "writer.csv"
 READER_INPUT = "reader_input.jsonl"
 WRITER_COLUMNS = ("id", "text", "register", "source", "voice", "labels", "polarity")
 WRITER = "writer"
+SEAL_FILE = "final.sha256"
 
 
 @dataclass(frozen=True)
@@ -344,5 +345,40 @@ def assign_part(text_id: str) -> str:
     return "dev" if hashlib.sha256(text_id.encode()).digest()[0] % 2 == 0 else "final"
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def sha256_text(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def gold_rows(texts: list[PoolText], file: str) -> list[LabelledRow]:
+    """Texts as labelled rows whose labels are the behaviours more than half the votes carry."""
+    rows = []
+    for line, text in enumerate(texts, start=2):
+        labels = text.majority_labels()
+        rows.append(
+            LabelledRow(text.id, text.text, tuple(labels), tuple(labels.values()), text.register, text.source, file, line)
+        )
+    return rows
+
+
+def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> dict[str, tuple[Path, int]]:
+    """Write `<folder>/dev.csv` and `<folder>/final.csv` from the fully voted texts of its batches.
+
+    Each text goes to the part `assign_part` gives its id. Refuses while any batch has
+    problems, and refuses to change a sealed final part (one whose hash is committed in
+    `final.sha256`); texts with fewer than `min_votes` votes are left out.
+    """
+    texts, problems = load_pool(folder, taxonomy)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
+    voted = [text for text in texts if len(text.votes) >= min_votes]
+    written = {}
+    for part in ("dev", "final"):
+        path = Path(folder) / f"{part}.csv"
+        rows = gold_rows([text for text in voted if assign_part(text.id) == part], display_path(path))
+        content = labelled_csv_text(rows, header=True)
+        seal = Path(folder) / SEAL_FILE
+        if part == "final" and seal.exists() and seal.read_text().split()[0] != sha256_text(content):
+            raise InputError(f"{display_path(path)} is sealed ({SEAL_FILE}); its texts and labels must not change")
+        atomic_write_text(path, content)
+        written[part] = (path, len(rows))
+    return written

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
+from pipeline.data import validate_files
 from pipeline.errors import InputError
 from pipeline.pool import (
+    SEAL_FILE,
     WRITER_COLUMNS,
     PoolText,
     Vote,
@@ -19,6 +22,7 @@ from pipeline.pool import (
     load_batch,
     load_pool,
     prepare_batch,
+    write_test_parts,
 )
 
 ROWS = [
@@ -153,3 +157,37 @@ def test_test_set_parts_are_fixed_by_id_and_roughly_halved():
     parts = [assign_part(f"nw01-{i:04d}") for i in range(1, 801)]
     assert parts == [assign_part(f"nw01-{i:04d}") for i in range(1, 801)]
     assert 0.4 < parts.count("dev") / len(parts) < 0.6
+
+
+def voted_test_folder(tmp_path, splitter, taxonomy) -> Path:
+    folder = tmp_path / "newwriters"
+    batch = write_batch(folder / "batches" / "b1")
+    prepare_batch(batch, splitter, taxonomy)
+    write_votes(batch, "r1", agreeing_votes(batch))
+    write_votes(batch, "r2", agreeing_votes(batch))
+    return folder
+
+
+def test_test_parts_hold_majority_labels_in_the_gold_format(tmp_path, splitter, taxonomy):
+    folder = voted_test_folder(tmp_path, splitter, taxonomy)
+    written = write_test_parts(folder, taxonomy)
+    rows, problems = validate_files([written["dev"][0], written["final"][0]], taxonomy)
+    assert problems == []
+    assert sorted(row.id for row in rows) == ["b1-0001", "b1-0002", "b1-0003"]
+    labels = {row.id: (row.labels, row.polarity) for row in rows}
+    assert labels["b1-0001"] == (("trust",), ("+",))
+    assert labels["b1-0002"] == ((), ())
+
+
+def test_a_sealed_final_part_cannot_change(tmp_path, splitter, taxonomy):
+    folder = voted_test_folder(tmp_path, splitter, taxonomy)
+    final, _ = write_test_parts(folder, taxonomy)["final"]
+    (folder / SEAL_FILE).write_text(f"{hashlib.sha256(final.read_bytes()).hexdigest()}  final.csv\n")
+    write_test_parts(folder, taxonomy)  # the same content: allowed
+    votes = agreeing_votes(folder / "batches" / "b1")
+    for vote in votes:
+        vote.update(labels=["delivery-"], sentences=[["delivery-"]] + [[] for _ in vote["sentences"][1:]])
+    write_votes(folder / "batches" / "b1", "r1", votes)
+    write_votes(folder / "batches" / "b1", "r2", votes)
+    with pytest.raises(InputError, match="sealed"):
+        write_test_parts(folder, taxonomy)
