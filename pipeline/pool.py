@@ -37,6 +37,7 @@ READER_INPUT = "reader_input.jsonl"
 WRITER_COLUMNS = ("id", "text", "register", "source", "voice", "labels", "polarity")
 WRITER = "writer"
 SEAL_FILE = "final.sha256"
+EXCLUDED_FILE = "excluded.csv"
 
 
 @dataclass(frozen=True)
@@ -365,12 +366,18 @@ def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> di
 
     Each text goes to the part `assign_part` gives its id. Refuses while any batch has
     problems, and refuses to change a sealed final part (one whose hash is committed in
-    `final.sha256`); texts with fewer than `min_votes` votes are left out.
+    `final.sha256`). Left out: texts with fewer than `min_votes` votes, and the ids listed
+    in `<folder>/excluded.csv` (`id,reason`: e.g. a near duplicate of a training row).
     """
     texts, problems = load_pool(folder, taxonomy)
     if problems:
         raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
-    voted = [text for text in texts if len(text.votes) >= min_votes]
+    excluded_file = Path(folder) / EXCLUDED_FILE
+    excluded = set()
+    if excluded_file.exists():
+        with open(excluded_file, encoding="utf-8", newline="") as handle:
+            excluded = {record["id"] for record in csv.DictReader(handle)}
+    voted = [text for text in texts if len(text.votes) >= min_votes and text.id not in excluded]
     written = {}
     for part in ("dev", "final"):
         path = Path(folder) / f"{part}.csv"

@@ -191,3 +191,11 @@ def test_a_sealed_final_part_cannot_change(tmp_path, splitter, taxonomy):
     write_votes(folder / "batches" / "b1", "r2", votes)
     with pytest.raises(InputError, match="sealed"):
         write_test_parts(folder, taxonomy)
+
+
+def test_excluded_ids_stay_out_of_both_parts(tmp_path, splitter, taxonomy):
+    folder = voted_test_folder(tmp_path, splitter, taxonomy)
+    (folder / "excluded.csv").write_text('id,reason\nb1-0002,"the same text as a training row"\n', encoding="utf-8")
+    written = write_test_parts(folder, taxonomy)
+    rows, _ = validate_files([written["dev"][0], written["final"][0]], taxonomy)
+    assert sorted(row.id for row in rows) == ["b1-0001", "b1-0003"]
