@@ -235,8 +235,21 @@ def batch_folders(folder: Path) -> list[Path]:
     return sorted(path.parent for path in Path(folder).glob(f"batches/*/{WRITER_FILE}"))
 
 
+def excluded_ids(folder: Path) -> set[str]:
+    """The ids in `<folder>/excluded.csv` (`id,reason`): texts kept in their batch but left out of use.
+
+    A text is excluded when it repeats, or nearly repeats, a text on the other side of a
+    test/training line (`tests/data/test_test_sets.py` finds them).
+    """
+    path = Path(folder) / EXCLUDED_FILE
+    if not path.exists():
+        return set()
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {record["id"] for record in csv.DictReader(handle)}
+
+
 def load_pool(folder: Path, taxonomy: Taxonomy) -> tuple[list[PoolText], list[Problem]]:
-    """Every batch under `folder` (e.g. `labelled/pool`); ids must be unique across batches."""
+    """Every batch under `folder` (e.g. `labelled/pool`) less its excluded texts; ids unique across batches."""
     texts, problems = [], []
     for batch in batch_folders(folder):
         batch_texts, batch_problems = load_batch(batch, taxonomy)
@@ -244,7 +257,8 @@ def load_pool(folder: Path, taxonomy: Taxonomy) -> tuple[list[PoolText], list[Pr
         problems.extend(batch_problems)
     repeated = [text_id for text_id, n in Counter(t.id for t in texts).items() if n > 1]
     problems.extend(Problem(display_path(folder), 0, f"{text_id}: id in more than one batch") for text_id in repeated)
-    return texts, problems
+    excluded = excluded_ids(folder)
+    return [text for text in texts if text.id not in excluded], problems
 
 
 # --- preparing a batch for its readers --------------------------------------------------
@@ -366,18 +380,12 @@ def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> di
 
     Each text goes to the part `assign_part` gives its id. Refuses while any batch has
     problems, and refuses to change a sealed final part (one whose hash is committed in
-    `final.sha256`). Left out: texts with fewer than `min_votes` votes, and the ids listed
-    in `<folder>/excluded.csv` (`id,reason`: e.g. a near duplicate of a training row).
+    `final.sha256`). Texts with fewer than `min_votes` votes are left out.
     """
     texts, problems = load_pool(folder, taxonomy)
     if problems:
         raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
-    excluded_file = Path(folder) / EXCLUDED_FILE
-    excluded = set()
-    if excluded_file.exists():
-        with open(excluded_file, encoding="utf-8", newline="") as handle:
-            excluded = {record["id"] for record in csv.DictReader(handle)}
-    voted = [text for text in texts if len(text.votes) >= min_votes and text.id not in excluded]
+    voted = [text for text in texts if len(text.votes) >= min_votes]
     written = {}
     for part in ("dev", "final"):
         path = Path(folder) / f"{part}.csv"
