@@ -44,14 +44,14 @@ import pyarrow.parquet as pq
 from pipeline import __version__
 from pipeline.config import RedactParams, ScoreParams
 from pipeline.errors import InputError
-from pipeline.exports import Export
-from pipeline.io import atomic_path, atomic_write_text, write_chunks
-from pipeline.redact import Found, Redactor, replace
-from pipeline.tagger import Tagger, TagResult, result_columns
+from pipeline.io.exports import Export
+from pipeline.io.files import atomic_path, atomic_write_text, write_chunks
+from pipeline.redact.patterns import Found
+from pipeline.redact.redactor import Redactor, replace
+from pipeline.tagger import COMBINED, Tagger, TagResult, result_columns
 from pipeline.text import is_blank, normalise
 
 MANIFEST = "manifest.json"
-COMBINED = "combined"
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def _carried(answer: str, found: list[Found], sentence: str) -> list[Found] | No
 
 
 @dataclass
-class Summary:
+class ScoreSummary:
     """Counts for the closing table, added up chunk by chunk (never holding the results)."""
 
     results: list[tuple[str, str]]
@@ -300,7 +300,7 @@ class Summary:
 
 @dataclass
 class BatchResult:
-    summary: Summary
+    summary: ScoreSummary
     distinct_tagged: int  # texts that reached the tagger in this run (identical answers once)
     duplicate_ids: int  # values of the id column found on more than one row
     redacted: Counter | None = None  # --redact: identifiers replaced in the text columns, per kind
@@ -479,7 +479,7 @@ def score_export(
     if count == 0:  # no rows: the output still has its header
         save(0, pd.DataFrame(columns=list(export.columns), dtype=object))
         count = 1
-    summary = Summary(options.results(), ids)
+    summary = ScoreSummary(options.results(), ids)
     schema = run.schema(count)
     write_chunks(run.tables(count, schema, summary.add), schema, output)
     redacted = sum((run.counts(index) for index in range(count)), Counter()) if redactor is not None else None
@@ -489,3 +489,29 @@ def score_export(
         _, repeats = np.unique(np.concatenate(id_hashes), return_counts=True)
         duplicates = int((repeats > 1).sum())
     return BatchResult(summary, cache.tagged, duplicates, redacted)
+
+
+def redact_export(export: Export, columns: list[str], output: Path, redactor: Redactor, chunk_size: int) -> tuple[int, Counter]:
+    """Write `export` to `output` with identifiers replaced in `columns`, `chunk_size` rows at a time (every cell
+    as text; the output appears only when complete). Returns (rows, identifiers replaced per kind)."""
+    schema = pa.schema([(name, pa.string()) for name in export.columns])
+    counts: Counter = Counter()
+    rows = 0
+
+    def redacted_tables() -> Iterator[pa.Table]:
+        nonlocal rows
+        for frame in export.chunks(chunk_size):
+            for column in columns:
+                values = frame[column].tolist()
+                filled = [i for i, value in enumerate(values) if isinstance(value, str) and value.strip()]
+                for i, found in zip(filled, redactor.find([values[i] for i in filled])):
+                    values[i] = replace(values[i], found)
+                    counts.update(f.kind for f in found)
+                frame[column] = pd.Series(values, index=frame.index, dtype=object)
+            rows += len(frame)
+            yield pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        if rows == 0:  # no rows: the output still has its header
+            yield schema.empty_table()
+
+    write_chunks(redacted_tables(), schema, output)
+    return rows, counts

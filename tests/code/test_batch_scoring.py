@@ -28,7 +28,7 @@ from pipeline.batch import (
 )
 from pipeline.config import PROJECT_ROOT
 from pipeline.errors import InputError
-from pipeline.exports import detect_encoding, open_export
+from pipeline.io.exports import detect_encoding, open_export
 from pipeline.tagger import Tagger, result_columns
 
 EXPLAINS = "He explains the reasons behind every rota decision."
@@ -672,7 +672,7 @@ def test_report_options_are_checked_before_scoring(score, identified, tmp_path, 
 
 def test_evidence_gets_the_spans_found_in_its_whole_answer():
     from pipeline.batch import redact_scored
-    from pipeline.redact import Found
+    from pipeline.redact.patterns import Found
 
     class Stub:  # "Sam" is a name only in the whole answer; a sentence alone is redacted by its own rule
         def find(self, texts):

@@ -1,6 +1,6 @@
 """An MLflow model logged before the package was split into layers still loads and predicts.
 
-The logged pyfunc (`pipeline/pyfunc.py`, stored with the model) imports
+The logged pyfunc (`pipeline/pyfunc.py` then, stored with the model) imports
 `pipeline.model.load_model`, `pipeline.tagger.Tagger, result_columns` and
 `pipeline.taxonomy.load_taxonomy`: those paths are part of the contract with every
 model already in a registry.
