@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-
-from datasets import Dataset, DatasetDict, DatasetInfo, Features, List, Value, disable_progress_bars
+from typing import TYPE_CHECKING
 
 from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.data.split import partition
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_folder
 from pipeline.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from datasets import Dataset, DatasetDict, Features
 
 SOURCES = {  # the part of `source` before the colon → what those rows are
     "framework": "the framework's own description of each behaviour, verbatim (NHS North West Leadership Academy)",
@@ -33,6 +35,8 @@ SOURCES = {  # the part of `source` before the colon → what those rows are
 
 def dataset_features(taxonomy: Taxonomy) -> Features:
     """The columns of every split."""
+    from datasets import Features, List, Value  # datasets is a slow import: only when exporting
+
     return Features(
         {
             "id": Value("string"),
@@ -52,6 +56,8 @@ def label_order_note(taxonomy: Taxonomy) -> str:
 
 def to_dataset_dict(rows: list[LabelledRow], test_ids: set[str], taxonomy: Taxonomy) -> DatasetDict:
     """`train` and `test` splits of the rows, `test` being the rows whose ids are in `test_ids`."""
+    from datasets import Dataset, DatasetDict, DatasetInfo  # datasets is a slow import: only when exporting
+
     features = dataset_features(taxonomy)
     description = (
         "Texts about leadership labelled with the thirteen behaviours of the System Leadership Behaviours "
@@ -195,6 +201,8 @@ def save_dataset(dataset: DatasetDict, card: str, folder: Path, force: bool = Fa
 
     An existing folder that is not empty is refused unless `force`; a failure leaves no half-written folder.
     """
+    from datasets import disable_progress_bars  # datasets is a slow import: only when exporting
+
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
