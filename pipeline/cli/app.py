@@ -53,6 +53,15 @@ BackendModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", help="Model folder (default: models/default, or models/static with --backend static)."),
 ]
+InputArgument = Annotated[
+    Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")
+]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension sets the format.")]
+EncodingOption = Annotated[
+    Optional[str],
+    typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
+]
+SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")]
 CacheOption = Annotated[Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")]
 TrackOption = Annotated[
     bool, typer.Option("--track/--no-track", help="Log the run to MLflow (experiments/, or MLFLOW_TRACKING_URI).")

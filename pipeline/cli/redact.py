@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from pipeline.batch import redact_export
-from pipeline.cli.app import ParamsOption, app, console, err_console
+from pipeline.cli.app import (
+    EncodingOption,
+    InputArgument,
+    OutputOption,
+    ParamsOption,
+    SheetOption,
+    app,
+    console,
+    err_console,
+)
 from pipeline.config import DEFAULT_PARAMS, load_params
 from pipeline.io.exports import open_export
 from pipeline.io.files import check_fits, check_output
@@ -18,16 +26,13 @@ from pipeline.redact.redactor import Redactor
 
 @app.command()
 def redact(
-    input_file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension sets the format.")],
+    input_file: InputArgument,
+    output: OutputOption,
     text_columns: Annotated[
         list[str], typer.Option("--text-column", "-c", help="A free-text column to redact (repeat for several).")
     ],
-    encoding: Annotated[
-        Optional[str],
-        typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
-    ] = None,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
 ) -> None:
     """Replace names, e-mails, phone, NHS and staff numbers and postcodes in text columns with [NAME], [EMAIL], ...

@@ -23,7 +23,18 @@ from pipeline.batch import (
     score_export,
     validate,
 )
-from pipeline.cli.app import BackendModelOption, BackendOption, ParamsOption, app, console, err_console
+from pipeline.cli.app import (
+    BackendModelOption,
+    BackendOption,
+    EncodingOption,
+    InputArgument,
+    OutputOption,
+    ParamsOption,
+    SheetOption,
+    app,
+    console,
+    err_console,
+)
 from pipeline.cli.report import print_report_written
 from pipeline.config import DEFAULT_PARAMS, ScoreParams, load_params
 from pipeline.errors import InputError
@@ -93,19 +104,16 @@ def _print_tag_result(result: TagResult, taxonomy: Taxonomy) -> None:
 
 @app.command()
 def score(
-    input_file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines or Parquet file.", metavar="INPUT")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension sets the format.")],
+    input_file: InputArgument,
+    output: OutputOption,
     text_column: Annotated[
         list[str], typer.Option("--text-column", "-c", help="A column holding free text; repeat it for several questions.")
     ],
     model_dir: BackendModelOption = None,
     backend: BackendOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
-    encoding: Annotated[
-        Optional[str],
-        typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
-    ] = None,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     combined: Annotated[
         bool, typer.Option("--combined", help="With several --text-column: also one result per respondent over them all.")
     ] = False,
