@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.batch import redact_export
+from pipeline.batch.redaction import redact_export
 from pipeline.cli.app import (
     EncodingOption,
     InputArgument,

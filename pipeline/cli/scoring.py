@@ -14,15 +14,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.batch import (
-    PartialRun,
-    ProgressLines,
-    ScoreOptions,
-    ScoreSummary,
-    run_fingerprint,
-    score_export,
-    validate,
-)
+from pipeline.batch.chunks import ScoreOptions, validate
+from pipeline.batch.partial import PartialRun, ProgressLines, run_fingerprint
+from pipeline.batch.scoring import ScoreSummary, score_export
 from pipeline.cli.app import (
     BackendModelOption,
     BackendOption,
