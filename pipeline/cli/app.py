@@ -18,6 +18,7 @@ from rich.table import Table
 from pipeline.config import PROJECT_ROOT
 from pipeline.data.rows import Problem
 from pipeline.model.backend import BACKENDS
+from pipeline.report.summary import ReportSummary
 from pipeline.taxonomy import Taxonomy
 
 DEFAULT_LABELLED = PROJECT_ROOT / "labelled"
@@ -125,4 +126,13 @@ def headline(figures: dict) -> str:
         f"exact match {fmt(figures['exact_match'])}\n"
         f"no-behaviour texts: {figures['none_texts']}, left untagged {fmt(figures['none_untagged'])}; "
         f"texts left untagged that truly show none {fmt(figures['none_precision'])}"
+    )
+
+
+def print_report_written(summary: ReportSummary, output: Path, xlsx: Path | None) -> None:
+    """Where the report went and how many responses it covers."""
+    console.print(
+        f"report → {output}" + (f", summary tables → {xlsx}" if xlsx else "")
+        + f" ({summary.headline.answered} answered of {summary.headline.responses} responses)",
+        highlight=False, soft_wrap=True,
     )

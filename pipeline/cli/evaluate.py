@@ -1,4 +1,4 @@
-"""`behaviours evaluate`: figures on the test split (or given files), and the comparisons."""
+"""`behaviours evaluate`, `experiment` and `promote`: models measured on the fixed test split and compared."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pipeline.cli.app import (
     TrackOption,
     app,
     console,
+    headline,
     print_figures,
 )
 from pipeline.config import DEFAULT_PARAMS, Params, load_params
@@ -29,9 +30,13 @@ from pipeline.errors import InputError
 from pipeline.model.backend import backend_model_dir
 from pipeline.tagger import AGGREGATIONS, load_tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.tracking.runs import log_evaluation
+from pipeline.tracking.promote import challenge
+from pipeline.tracking.runs import log_evaluation, log_experiment, record_promotion
 from pipeline.training import comparisons
 from pipeline.training.evaluate import evaluate_tagger, write_evaluation
+from pipeline.training.experiments import ExperimentPaths, run_experiments
+
+EXPERIMENT_PATHS = ExperimentPaths()
 
 
 @app.command()
@@ -141,3 +146,68 @@ def _compare(
     if not loro:
         gain = figures["model"]["macro_f1"] - figures["brainstorm_only"]["macro_f1"]
         console.print(f"macro-F1 gain over brainstorm only: {gain:+.3f}", highlight=False)
+
+
+@app.command()
+def experiment(
+    names: Annotated[list[str], typer.Argument(help="Experiment names: configs/experiments/<name>.yaml.")],
+    leave_register_out: Annotated[
+        bool, typer.Option("--leave-register-out", help="Also train without each user register and test on it.")
+    ] = False,
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    cache: CacheOption = EMBEDDING_CACHE,
+    track: TrackOption = True,
+) -> None:
+    """Run named experiments on the same data and split; results to experiments/results/ and docs/experiments.md."""
+    base = load_params(params_file)
+    taxonomy = load_taxonomy()
+
+    def done(name: str, params: Params, result: dict, figures: dict) -> None:
+        if track:
+            log_experiment(name, params, result)
+        console.print(f"{name}: test {headline(figures)}", highlight=False)
+
+    split = load_split(labelled, taxonomy)
+    results = run_experiments(names, base, split, taxonomy, cache, leave_register_out, EXPERIMENT_PATHS, done)
+    console.print(f"table of {len(results)} experiments → {EXPERIMENT_PATHS.table}")
+
+
+@app.command()
+def promote(
+    labelled: LabelledOption = DEFAULT_LABELLED,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if the gate refuses (needs --reason).")] = False,
+    reason: Annotated[Optional[str], typer.Option(help="Why the gate is overridden (logged).")] = None,
+) -> None:
+    """Make the MLflow `challenger` the `champion` if it is no worse on the test split (rules in params.yaml)."""
+    if force and not reason:
+        raise InputError("--force needs --reason: say why the promotion gate is overridden")
+    params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    checked = challenge(load_split(labelled, taxonomy).test, params, taxonomy)
+    _print_comparison(checked.figures, taxonomy, checked.champion, checked.version)
+    if checked.refusals and not force:
+        for line in checked.refusals:
+            console.print(f"refused: {line}", highlight=False)
+        console.print(f"version {checked.version} not promoted; the champion stays version {checked.champion}", highlight=False)
+        raise typer.Exit(1)
+    record_promotion(checked.version, checked.comparison(), reason if checked.refusals else None)
+    note = f" (forced: {reason})" if checked.refusals else ""
+    console.print(f"version {checked.version} is now the champion{note}", highlight=False)
+
+
+def _print_comparison(figures: dict, taxonomy: Taxonomy, champion: str | None, challenger: str) -> None:
+    table = Table(title=f"champion (version {champion or '–'}) vs challenger (version {challenger}) on the test split")
+    for column in ("", "champion", "challenger", "change"):
+        table.add_column(column, justify="left" if not column else "right")
+    rows = [("macro-F1", lambda r: r["macro_f1"]), ("no-behaviour left untagged", lambda r: r["none_untagged"] or 0.0)]
+    rows += [(f"F1 {b.name}", lambda r, b=b: r["per_behaviour"][b.id]["f1"]) for b in taxonomy.behaviours]
+    for label, value in rows:
+        new = value(figures["challenger"])
+        if "champion" in figures:
+            old = value(figures["champion"])
+            table.add_row(label, f"{old:.3f}", f"{new:.3f}", f"{new - old:+.3f}")
+        else:
+            table.add_row(label, "–", f"{new:.3f}", "")
+    console.print(table)

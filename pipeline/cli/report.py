@@ -7,12 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.app import DEFAULT_MODEL, ModelOption, ParamsOption, app, console
+from pipeline.cli.app import DEFAULT_MODEL, ModelOption, ParamsOption, app, print_report_written
 from pipeline.config import DEFAULT_PARAMS, load_params
 from pipeline.redact.redactor import Redactor
 from pipeline.report.board import check_report_files, write_board_report
 from pipeline.report.board import min_group_size as group_size
-from pipeline.report.summary import ReportSummary
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -48,12 +47,3 @@ def report_command(
         date_column=date_column, min_group_size=group_size(min_group_size, params), prefix=prefix,
     )
     print_report_written(summary, output, xlsx)
-
-
-def print_report_written(summary: ReportSummary, output: Path, xlsx: Path | None) -> None:
-    """Where the report went and how many responses it covers."""
-    console.print(
-        f"report → {output}" + (f", summary tables → {xlsx}" if xlsx else "")
-        + f" ({summary.headline.answered} answered of {summary.headline.responses} responses)",
-        highlight=False, soft_wrap=True,
-    )

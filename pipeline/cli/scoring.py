@@ -28,8 +28,8 @@ from pipeline.cli.app import (
     app,
     console,
     err_console,
+    print_report_written,
 )
-from pipeline.cli.report import print_report_written
 from pipeline.config import DEFAULT_PARAMS, ScoreParams, load_params
 from pipeline.errors import InputError
 from pipeline.io.exports import open_export

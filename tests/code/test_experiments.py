@@ -4,7 +4,7 @@ import pytest
 import yaml
 from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.cli import training as training_commands
+from pipeline.cli import evaluate as evaluate_commands
 from pipeline.config import params_from_dict
 from pipeline.errors import InputError
 from pipeline.training.experiments import ExperimentPaths, experiment_params, results_table
@@ -18,7 +18,7 @@ def setup(tmp_path, monkeypatch):
     (experiments / "proto.yaml").write_text("about: prototypes\ntrain: {head: prototype}\n")
     (experiments / "typo.yaml").write_text("trian: {head: knn}\n")
     paths = ExperimentPaths(configs=experiments, results=tmp_path / "results", table=tmp_path / "experiments.md")
-    monkeypatch.setattr(training_commands, "EXPERIMENT_PATHS", paths)
+    monkeypatch.setattr(evaluate_commands, "EXPERIMENT_PATHS", paths)
     labelled = tmp_path / "labelled"
     labelled.mkdir()
     write_labelled_csv(labelled / "tiny.csv", tiny_rows())
