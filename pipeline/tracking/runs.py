@@ -3,7 +3,7 @@
 The tracking store is `MLFLOW_TRACKING_URI` when set, otherwise a SQLite file under
 `experiments/` (artifacts beside it). What is logged: parameters (numbers and
 names only), the labelled data's hash and row counts, figures overall, per
-behaviour and per register, the evaluation report as JSON, the git commit and the
+behaviour and per register, the evaluation figures as JSON, the git commit and the
 hash of `dvc.lock`. Never a labelled or scored text.
 
 A trained model is logged as the pyfunc of `pipeline/tracking/pyfunc.py` (a DataFrame with a
@@ -60,20 +60,20 @@ def flat_params(params: Params) -> dict[str, Any]:
     }
 
 
-def figure_metrics(report: dict, prefix: str) -> dict[str, float]:
-    """Figures of an evaluation report as flat MLflow metric names."""
+def figure_metrics(figures: dict, prefix: str) -> dict[str, float]:
+    """Evaluation figures as flat MLflow metric names."""
     metrics = {
-        f"{prefix}.{key}": float(report[key])
+        f"{prefix}.{key}": float(figures[key])
         for key in ("macro_f1", "micro_f1", "exact_match", "none_untagged", "none_precision")
-        if report.get(key) is not None
+        if figures.get(key) is not None
     }
-    for behaviour, figures in report.get("per_behaviour", {}).items():
-        metrics[f"{prefix}.f1.{behaviour}"] = float(figures["f1"])
-    for register, figures in report.get("per_register", {}).items():
-        metrics[f"{prefix}.register.{register}.macro_f1"] = float(figures["macro_f1"])
-        if figures.get("none_untagged") is not None:
-            metrics[f"{prefix}.register.{register}.none_untagged"] = float(figures["none_untagged"])
-    polarity = report.get("polarity", {})
+    for behaviour, m in figures.get("per_behaviour", {}).items():
+        metrics[f"{prefix}.f1.{behaviour}"] = float(m["f1"])
+    for register, m in figures.get("per_register", {}).items():
+        metrics[f"{prefix}.register.{register}.macro_f1"] = float(m["macro_f1"])
+        if m.get("none_untagged") is not None:
+            metrics[f"{prefix}.register.{register}.none_untagged"] = float(m["none_untagged"])
+    polarity = figures.get("polarity", {})
     for key in ("accuracy", "macro_f1", "coverage"):
         if polarity.get(key) is not None:
             metrics[f"{prefix}.polarity.{key}"] = float(polarity[key])
@@ -93,7 +93,7 @@ def provenance_tags() -> dict[str, str]:
     return {"git_commit": commit, "dvc_lock_sha256": lock_hash}
 
 
-def log_training(model_dir: Path, params: Params, card: dict, report: dict | None) -> tuple[str, str]:
+def log_training(model_dir: Path, params: Params, card: dict, test_figures: dict | None) -> tuple[str, str]:
     """Log a training run and register its model as the challenger; returns (run id, model version)."""
     mlflow = _mlflow()
     from mlflow import MlflowClient
@@ -105,9 +105,9 @@ def log_training(model_dir: Path, params: Params, card: dict, report: dict | Non
         mlflow.log_metrics({"training_rows": data["rows"], "training_no_behaviour_rows": data["texts_with_no_behaviour"]})
         training = card["evaluation"]["training"]
         mlflow.log_metrics({f"training.{k}": float(v) for k, v in training.items() if isinstance(v, float)})
-        if report is not None:
-            mlflow.log_metrics(figure_metrics(report, "test"))
-            mlflow.log_dict(report, "evaluation/test.json")
+        if test_figures is not None:
+            mlflow.log_metrics(figure_metrics(test_figures, "test"))
+            mlflow.log_dict(test_figures, "evaluation/test.json")
         mlflow.log_dict(card, "model_card.json")
         info = mlflow.pyfunc.log_model(
             name="model",
@@ -121,13 +121,13 @@ def log_training(model_dir: Path, params: Params, card: dict, report: dict | Non
     return run.info.run_id, version
 
 
-def log_evaluation(report: dict, model_dir: Path, source: str) -> str:
-    """Log an evaluation run (figures and the report, no texts); returns the run id."""
+def log_evaluation(figures: dict, model_dir: Path, source: str) -> str:
+    """Log an evaluation run (the figures, no texts); returns the run id."""
     mlflow = _mlflow()
     with mlflow.start_run(run_name="evaluate") as run:
         mlflow.set_tags({"stage": "evaluate", "model_dir": str(model_dir), "evaluated_on": source, **provenance_tags()})
-        mlflow.log_metrics(figure_metrics(report, "eval"))
-        mlflow.log_dict(report, "evaluation/report.json")
+        mlflow.log_metrics(figure_metrics(figures, "eval"))
+        mlflow.log_dict(figures, "evaluation/report.json")  # the artifact's name, kept for runs logged before
     return run.info.run_id
 
 

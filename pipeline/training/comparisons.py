@@ -64,12 +64,12 @@ def leave_register_out(
     splitter: SentenceSplitter,
 ) -> dict[str, dict]:
     """For each user register: trained without it (training rows only), evaluated on all of its rows."""
-    reports = {}
+    by_register = {}
     for register in USER_REGISTERS:
         kept = [r for r in train_rows if r.register != register]
         left_out = [r for r in all_rows if r.register == register]
-        reports[register] = train_and_evaluate(kept, left_out, params, taxonomy, new_encoder, splitter)
-    return reports
+        by_register[register] = train_and_evaluate(kept, left_out, params, taxonomy, new_encoder, splitter)
+    return by_register
 
 
 def brainstorm_only(

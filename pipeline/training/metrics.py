@@ -58,15 +58,15 @@ def multilabel_metrics(Y_true: np.ndarray, Y_pred: np.ndarray, ids: tuple[str, .
 
 def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
     """Figures overall and for each register present."""
-    report = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)
+    figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)
     registers_arr = np.asarray(registers)
-    report["per_register"] = {}
+    figures["per_register"] = {}
     for register in sorted(set(registers)):
         mask = registers_arr == register
-        figures = multilabel_metrics(Y_true[mask], Y_pred[mask], taxonomy.ids)
-        figures.pop("per_behaviour")
-        report["per_register"][register] = figures
-    return report
+        in_register = multilabel_metrics(Y_true[mask], Y_pred[mask], taxonomy.ids)
+        in_register.pop("per_behaviour")
+        figures["per_register"][register] = in_register
+    return figures
 
 
 def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy) -> dict[str, list[dict]]:
@@ -80,8 +80,8 @@ def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxo
     """
     Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
     ids, names = taxonomy.ids, {b.id: b.name for b in taxonomy.behaviours}
-    report = multilabel_metrics(Y_true, Y_pred, ids)
-    f1 = [{"behaviour": names[b], "f1": round(m["f1"], 4)} for b, m in report["per_behaviour"].items()]
+    overall = multilabel_metrics(Y_true, Y_pred, ids)
+    f1 = [{"behaviour": names[b], "f1": round(m["f1"], 4)} for b, m in overall["per_behaviour"].items()]
     confusion = []
     for i, actual in enumerate(ids):
         rows = Y_true[:, i]
@@ -137,9 +137,9 @@ def polarity_figures(rows: list[LabelledRow], results: list[TagResult]) -> dict:
             strength = result.polarity.get(behaviour)
             predicted = None if strength is None else ("+" if strength >= 0.5 else "-")
             pairs.setdefault(row.register, []).append((sign, predicted))
-    report = _sign_figures([pair for register_pairs in pairs.values() for pair in register_pairs])
-    report["per_register"] = {register: _sign_figures(pairs[register]) for register in sorted(pairs)}
-    return report
+    figures = _sign_figures([pair for register_pairs in pairs.values() for pair in register_pairs])
+    figures["per_register"] = {register: _sign_figures(pairs[register]) for register in sorted(pairs)}
+    return figures
 
 
 def headline_figures(figures: dict) -> dict:
