@@ -1,4 +1,12 @@
-"""The board report as one offline HTML page: Plotly charts, each with its numbers as a table beneath it."""
+"""The board report as one offline HTML page: Plotly charts, each with its numbers as a table beneath it.
+
+Charts use Plotly rather than Altair/Vega-Lite: Plotly's `to_html` inlines its
+one JavaScript bundle from the installed Python package (`include_plotlyjs=True`
+for the first chart, `False` after), so the page opens offline with no second
+tool; the Vega route needs vl-convert's bundled JavaScript, a large native wheel,
+for the same result. Every chart sits in a `figure` with a one-sentence summary
+as its accessible name and the numbers as a table beneath it.
+"""
 
 from __future__ import annotations
 

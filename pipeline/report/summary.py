@@ -3,7 +3,7 @@
 Two halves, kept apart. `report_summary` turns a scored table into small DataFrames
 (shares per behaviour and theme, strengths and gaps, group × behaviour, a trend,
 example quotes, the model's evaluated accuracy, what small-group protection did);
-`render_html` and `write_workbook` only present them. The summary works on boolean
+`render_html` (report/html.py) and `write_workbook` (report/excel.py) only present them. The summary works on boolean
 membership columns and group-wise means, so 100,000 rows cost a few megabytes
 beyond the table itself; evidence JSON is parsed only for the few best-scoring
 rows of each behaviour that quotes are drawn from.
@@ -13,14 +13,8 @@ responses (only answered responses carry text) is merged into "other", and when
 "other" is itself that small it is left out. The same rule hides small periods
 of the trend, and quotes come only from responses whose every group is at least
 that large. The report says how many groups were merged or left out, never which.
-
-Charts use Plotly rather than Altair/Vega-Lite: Plotly's `to_html` inlines its
-one JavaScript bundle from the installed Python package (`include_plotlyjs=True`
-for the first chart, `False` after), so the page opens offline with no second
-tool; the Vega route needs vl-convert's bundled JavaScript, a large native wheel,
-for the same result. Every chart sits in a `figure` with a one-sentence summary
-as its accessible name and the numbers as a table beneath it.
 """
+
 from __future__ import annotations
 
 import json
