@@ -11,14 +11,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.batch.chunks import ResultCache, ScoreOptions, score_chunk
-from pipeline.batch.partial import PartialRun
+from pipeline.batch.chunks import ResultCache, ScoreOptions, score_chunk, validate
+from pipeline.batch.partial import PartialRun, run_fingerprint
 from pipeline.batch.redaction import redact_scored
-from pipeline.config import ScoreParams
-from pipeline.io.exports import Export
-from pipeline.io.files import write_chunks
+from pipeline.config import Params, ScoreParams
+from pipeline.io.exports import Export, open_export
+from pipeline.io.files import check_fits, write_chunks
+from pipeline.model.backend import backend_model_dir
 from pipeline.redact.redactor import Redactor
-from pipeline.tagger import Tagger
+from pipeline.tagger import Tagger, load_tagger
 from pipeline.text import is_blank
 
 
@@ -62,6 +63,50 @@ class BatchResult:
 def _id_hashes(values: pd.Series) -> np.ndarray:
     filled = values[[not is_blank(v) for v in values]]
     return pd.util.hash_pandas_object(filled.astype(str), index=False).to_numpy()
+
+
+@dataclass
+class ScoringRun:
+    """A checked `behaviours score` run, ready to score: its export, options, tagger and partial folder."""
+
+    export: Export
+    options: ScoreOptions
+    model_dir: Path
+    tagger: Tagger
+    redactor: Redactor | None  # for --redact, and for the report's quotes
+    run: PartialRun
+    done: set[int]  # chunks already scored by the interrupted run being resumed
+
+
+def open_scoring(
+    input_file: Path,
+    output: Path,
+    options: ScoreOptions,
+    params: Params,
+    ids: tuple[str, ...],
+    model_dir: Path | None,
+    *,
+    resume: bool,
+    date_column: str | None = None,
+    needs_redactor: bool = False,
+    check_model: Callable[[Path], None] | None = None,
+) -> ScoringRun:
+    """Open the export and check it against the options (and `date_column`) and the output, find the model
+    (`check_model` may refuse it before it is loaded), load the tagger, and open the output's partial folder,
+    resuming it when asked; nothing is scored yet."""
+    export = open_export(input_file, encoding=options.encoding, sheet=options.sheet)
+    validate(export, options, ids)
+    if date_column is not None:
+        export.require([date_column], "--date-column")
+    check_fits(output, export.rows, input_file)
+    model_dir = backend_model_dir(model_dir, options.backend, params.backend)
+    if check_model is not None:
+        check_model(model_dir)
+    tagger = load_tagger(model_dir, params, ids, options.backend)
+    redactor = Redactor(params.redact) if needs_redactor else None
+    run = PartialRun(output)
+    done = run.open(run_fingerprint(input_file, options, model_dir), resume)
+    return ScoringRun(export, options, model_dir, tagger, redactor, run, done)
 
 
 def score_export(

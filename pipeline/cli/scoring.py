@@ -14,9 +14,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.batch.chunks import ScoreOptions, validate
-from pipeline.batch.partial import PartialRun, ProgressLines, run_fingerprint
-from pipeline.batch.scoring import ScoreSummary, score_export
+from pipeline.batch.chunks import ScoreOptions
+from pipeline.batch.partial import ProgressLines
+from pipeline.batch.scoring import ScoreSummary, open_scoring, score_export
 from pipeline.cli.app import (
     BackendModelOption,
     BackendOption,
@@ -32,11 +32,8 @@ from pipeline.cli.app import (
 )
 from pipeline.config import DEFAULT_PARAMS, ScoreParams, load_params
 from pipeline.errors import InputError
-from pipeline.io.exports import open_export
-from pipeline.io.files import check_fits, check_output
-from pipeline.model.backend import backend_model_dir
+from pipeline.io.files import check_output
 from pipeline.redact.patterns import KINDS as IDENTIFIER_KINDS
-from pipeline.redact.redactor import Redactor
 from pipeline.report.board import check_report_files, min_group_size, write_board_report
 from pipeline.report.summary import model_figures, read_card
 from pipeline.tagger import TagResult, load_tagger
@@ -156,35 +153,35 @@ def score(
                              "per respondent), or run `behaviours report --prefix` on the output")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
-    export = open_export(input_file, encoding=encoding, sheet=sheet)
     options = ScoreOptions(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
         max_evidence=params.score.max_evidence_per_behaviour, backend=backend or params.backend.name,
         redact=params.redact if redact_output else None,
     )
-    validate(export, options, taxonomy.ids)
-    if date_column is not None:
-        export.require([date_column], "--date-column")
-    check_fits(output, export.rows, input_file)
-    model_dir = backend_model_dir(model_dir, options.backend, params.backend)
-    if report is not None:
+    group_size = 0
+
+    def check_report_model(model_dir: Path) -> None:
+        """The report's group size and the model's test figures (the report shows them): refused before scoring."""
+        nonlocal group_size
         group_size = min_group_size(None, params)
-        model_figures(read_card(model_dir))  # the report needs the model's test figures: refuse before scoring
-    tagger = load_tagger(model_dir, params, taxonomy.ids, options.backend)
-    redactor = Redactor(params.redact) if redact_output or report is not None else None
-    run = PartialRun(output)
-    done = run.open(run_fingerprint(input_file, options, model_dir), resume)
+        model_figures(read_card(model_dir))
+
+    scoring = open_scoring(
+        input_file, output, options, params, taxonomy.ids, model_dir, resume=resume, date_column=date_column,
+        needs_redactor=redact_output or report is not None, check_model=check_report_model if report is not None else None,
+    )
+    run = scoring.run
     if not quiet:
-        for note in export.notes:
+        for note in scoring.export.notes:
             err_console.print(f"note: {input_file}: {note}", markup=False, highlight=False, soft_wrap=True)
-        if done:
-            err_console.print(f"resuming: {len(done)} chunk(s) already scored in {run.folder}", highlight=False)
+        if scoring.done:
+            err_console.print(f"resuming: {len(scoring.done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
-        with _score_progress(export.rows, quiet, params.score) as on_rows:
+        with _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
             result = score_export(
-                export, tagger, options, output, run, done, params.score, on_rows,
-                redactor if redact_output else None,
+                scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
+                scoring.redactor if redact_output else None,
             )
     except KeyboardInterrupt:
         err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
@@ -205,8 +202,8 @@ def score(
     if report is not None:
         try:
             summary = write_board_report(
-                output, report, report_xlsx, model_dir, redactor.redact, taxonomy, group_by=list(group_by or ()),
-                date_column=date_column, min_group_size=group_size, prefix=None,
+                output, report, report_xlsx, scoring.model_dir, scoring.redactor.redact, taxonomy,
+                group_by=list(group_by or ()), date_column=date_column, min_group_size=group_size, prefix=None,
             )
         except InputError as exc:
             raise InputError(f"{output} is written, but not the report: {exc}") from None
