@@ -124,7 +124,7 @@ class FinetuneParams:
 
 @dataclass(frozen=True)
 class PolarityParams:
-    """Strength (`+`) or gap (`-`) for each behaviour found (pipeline/polarity.py).
+    """Strength (`+`) or gap (`-`) for each behaviour found (pipeline/model/polarity.py).
 
     `aggregation` decides a behaviour's polarity in a text: `text` reads the whole
     text, `sentence` only the sentence that is the best evidence for the behaviour,
@@ -163,7 +163,7 @@ class PromoteParams:
 
 @dataclass(frozen=True)
 class BackendParams:
-    """How texts are encoded when tagging (pipeline/backends.py): a runtime choice; heads and thresholds are the same.
+    """How texts are encoded when tagging (pipeline/model/backend.py): a runtime choice; heads and thresholds are the same.
 
     `name`: torch (the reference) | onnx | onnx-int8 (after `behaviours export-onnx`) |
     static (the separate model in `static_model`, made by `behaviours train-static`).
@@ -180,7 +180,7 @@ class RedactParams:
     """Personal identifiers replaced by placeholders (`behaviours redact`, `score --redact`, report quotes).
 
     `kinds` are among EMAIL, STAFF_ID, NHS_NUMBER, PHONE, POSTCODE, NAME
-    (pipeline/redact.py). Staff numbers are found by built-in patterns (a number after
+    (pipeline/redact/). Staff numbers are found by built-in patterns (a number after
     "staff number", "payroll", "ESR"...) and by `extra_staff_id_patterns`: Python
     regular expressions, matched case-insensitively; a group named `id` is what is
     replaced (the whole match without one).
@@ -194,7 +194,7 @@ class RedactParams:
 
 @dataclass(frozen=True)
 class ReportParams:
-    """The board report (`behaviours report`, `score --report`; pipeline/report.py).
+    """The board report (`behaviours report`, `score --report`; pipeline/report/).
 
     `min_group_size`: a group (or a period of the trend) with fewer answered
     responses is merged into "other" or left out, and quotes never come from it;

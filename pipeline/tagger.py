@@ -17,7 +17,7 @@ at 0.5, and a behaviour's score is the lower of its own and the gate's: a score 
 rise with the probabilities.
 
 Each behaviour tagged is then read as a strength (`+`) or a gap (`-`) by the
-model's polarity classifier (pipeline/polarity.py), from the whole text, from the
+model's polarity classifier (pipeline/model/polarity.py), from the whole text, from the
 sentence that is the best evidence for it, or the mean of the two; every evidence
 sentence carries its own polarity too.
 """
@@ -30,13 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import BackendParams
-from pipeline.encode import Encoder, load_encoder
-from pipeline.model import SavedModel
+from pipeline.config import Params
+from pipeline.encoders.base import Encoder
+from pipeline.model.backend import backend_model_dir, model_encoder
+from pipeline.model.folder import SavedModel, load_model
 from pipeline.text import SentenceSplitter, is_blank, normalise
 
 AGGREGATIONS = ("text", "max", "noisy_or")
 POLARITY_AGGREGATIONS = ("text", "sentence", "mean")
+COMBINED = "combined"  # `score --combined`: the question whose columns (`combined__…`) cover all the answers
 
 
 @dataclass
@@ -106,23 +108,6 @@ def display_scores(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     below = 0.5 * probs / np.maximum(thresholds, 1e-6)  # a threshold of 0 passes everything
     above = 0.5 + 0.5 * (probs - thresholds) / (1.0 - thresholds)
     return np.clip(np.where(probs < thresholds, below, above), 0.0, 1.0)
-
-
-def model_encoder(
-    model: SavedModel, backend: str = "torch", folder: Path | None = None, settings: BackendParams | None = None
-) -> Encoder:
-    """The encoder a saved model was trained with, its fine-tuned adapter merged in; or, for another
-    backend or a static model, the one `pipeline.backends` loads from the model's `folder`."""
-    if backend != "torch" or model.encoder.backend == "static":
-        from pipeline.backends import backend_encoder  # ONNX Runtime or model2vec: only when asked for
-
-        if folder is None:
-            raise ValueError(f"the {backend} backend needs the model's folder")
-        return backend_encoder(model, backend, folder, settings or BackendParams())
-    encoder = load_encoder(model.encoder)
-    if model.adapter is not None:
-        encoder.apply_adapter(model.adapter, model.adapter_scale)
-    return encoder
 
 
 @dataclass
@@ -212,6 +197,15 @@ class Tagger:
             polarity=polarity,
             evidence=evidence,
         )
+
+
+def load_tagger(model_dir: Path | None, params: Params, taxonomy_ids: tuple[str, ...], backend: str | None = None) -> Tagger:
+    """The model in `model_dir` (default: the backend's) ready to tag, encoding with `backend` (default: params)."""
+    backend = backend or params.backend.name
+    model_dir = backend_model_dir(model_dir, backend, params.backend)
+    model = load_model(model_dir, taxonomy_ids)
+    encoder = model_encoder(model, backend, model_dir, params.backend)
+    return Tagger(model, encoder=encoder, max_evidence=params.score.max_evidence_per_behaviour)
 
 
 def tag_in_chunks(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> list[TagResult]:

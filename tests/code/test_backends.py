@@ -15,16 +15,19 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import tiny_rows
 
 from pipeline.config import EncoderParams, FinetuneParams
-from pipeline.encode import resolve_model_folder
+from pipeline.encoders.base import resolve_model_folder
+from pipeline.encoders.onnx import ONNX_FOLDER
+from pipeline.encoders.static import StaticEncoder
 from pipeline.errors import InputError
-from pipeline.model import load_model, save_model
-from pipeline.onnx_encoder import ONNX_FOLDER, export_onnx, source_fingerprint
-from pipeline.static_encoder import StaticEncoder, StaticParams, distil, fit_static_model, save_static_model
-from pipeline.tagger import Tagger, model_encoder, result_columns
-from pipeline.train import fit_model
-from tests.conftest import tiny_rows
+from pipeline.model.backend import model_encoder, source_fingerprint
+from pipeline.model.folder import load_model, save_model
+from pipeline.tagger import Tagger, result_columns
+from pipeline.training.distil import StaticParams, distil, fit_static_model, save_static_model
+from pipeline.training.fit import fit_model
+from pipeline.training.onnx_export import export_onnx
 
 TEXTS = [
     "She always explains why the rota changes, even when it is unpopular.",
@@ -57,14 +60,14 @@ def tiny_bert(tmp_path_factory):
 @pytest.fixture(scope="module")
 def adapted_model_dir(tiny_bert, params, taxonomy, splitter, tmp_path_factory):
     """A saved model on the tiny encoder with a random rank-2 adapter, as training would merge one."""
-    from pipeline.encode import SentenceTransformerEncoder
-    from pipeline.finetune import _layers
+    from pipeline.encoders.adapter import adapted_layers
+    from pipeline.encoders.transformer import SentenceTransformerEncoder
 
     encoder_params = EncoderParams(backend="sentence_transformers", model=str(tiny_bert), batch_size=8)
     encoder = SentenceTransformerEncoder(encoder_params)
     rng = np.random.default_rng(0)
     adapter = {}
-    for key, parent, name in _layers(encoder.model[0].auto_model):
+    for key, parent, name in adapted_layers(encoder.model[0].auto_model):
         linear = getattr(parent, name)
         adapter[f"{key}.A"] = rng.normal(0, 0.1, (2, linear.in_features)).astype(np.float32)
         adapter[f"{key}.B"] = rng.normal(0, 0.1, (linear.out_features, 2)).astype(np.float32)

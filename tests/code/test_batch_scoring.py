@@ -16,19 +16,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.batch import (
-    PartialRun,
-    ProgressLines,
-    ResultCache,
-    ScoreOptions,
-    combine_results,
-    output_columns,
-    partial_folder,
-    score_chunk,
-)
+from pipeline.batch.chunks import ResultCache, ScoreOptions, combine_results, output_columns, score_chunk
+from pipeline.batch.partial import PartialRun, ProgressLines, partial_folder
 from pipeline.config import PROJECT_ROOT
 from pipeline.errors import InputError
-from pipeline.exports import detect_encoding, open_export
+from pipeline.io.exports import detect_encoding, open_export
 from pipeline.tagger import Tagger, result_columns
 
 EXPLAINS = "He explains the reasons behind every rota decision."
@@ -671,8 +663,8 @@ def test_report_options_are_checked_before_scoring(score, identified, tmp_path, 
 
 
 def test_evidence_gets_the_spans_found_in_its_whole_answer():
-    from pipeline.batch import redact_scored
-    from pipeline.redact import Found
+    from pipeline.batch.redaction import redact_scored
+    from pipeline.redact.patterns import Found
 
     class Stub:  # "Sam" is a name only in the whole answer; a sentence alone is redacted by its own rule
         def find(self, texts):

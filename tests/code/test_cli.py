@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 
 SCORE_COLUMNS = 3 + 13 + 2  # behaviours, strengths, gaps, score_<id> × 13, evidence, status
 
@@ -49,7 +49,7 @@ def test_score_keeps_every_column_and_adds_the_contract(run_cli, model_dir, para
     assert code == 0, err
     scored = pd.read_csv(output, keep_default_na=False) if suffix == ".csv" else None
     if scored is None:
-        from pipeline.io import read_table
+        from pipeline.io.files import read_table
 
         scored = read_table(output)
     assert list(scored.columns[:3]) == ["respondent", "answer", "site"]

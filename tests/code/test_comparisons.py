@@ -1,12 +1,11 @@
 import dataclasses
 
 import pytest
+from helpers import tiny_rows
 
-from conftest import tiny_rows
-
-from pipeline.comparisons import brainstorm_only, leave_register_out
-from pipeline.data import USER_REGISTERS
+from pipeline.data.rows import USER_REGISTERS
 from pipeline.errors import InputError
+from pipeline.training.comparisons import brainstorm_only, leave_register_out
 
 
 def _with_registers(rows, registers):
@@ -15,7 +14,7 @@ def _with_registers(rows, registers):
 
 def test_leave_register_out_never_trains_on_the_register_it_evaluates(params, taxonomy, encoder, splitter, monkeypatch):
     rows = _with_registers(tiny_rows(), USER_REGISTERS)
-    from pipeline import comparisons
+    from pipeline.training import comparisons
 
     seen = []
     real_fit = comparisons.fit_model
@@ -43,12 +42,11 @@ def test_brainstorm_only_trains_on_brainstorm_and_framework_rows(params, taxonom
 
 
 def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy, encoder, splitter):
-    from pipeline.comparisons import long_notes
+    from helpers import TINY_NONE
+
+    from pipeline.data.rows import LabelledRow
     from pipeline.tagger import AGGREGATIONS, Tagger
-
-    from conftest import TINY_NONE
-
-    from pipeline.data import LabelledRow
+    from pipeline.training.comparisons import long_notes
 
     none = [LabelledRow(f"n{i}", t, (), (), "exit_survey", "t", "f", i) for i, t in enumerate(TINY_NONE)]
     rows = _with_registers(tiny_rows(), USER_REGISTERS) + none

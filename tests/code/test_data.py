@@ -1,7 +1,7 @@
 import numpy as np
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.data import label_matrix, load_labelled, read_labelled_file, text_key, validate_files
+from pipeline.data.rows import label_matrix, load_labelled, read_labelled_file, text_key, validate_files
 from pipeline.errors import InputError
 
 HEADER = "id,text,labels,polarity,register,source\n"

@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from conftest import tiny_rows, write_labelled_csv
 from datasets import DatasetDict, load_from_disk
+from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.dataset import dataset_card, rows_from_split, save_dataset, to_dataset_dict
+from pipeline.data.dataset import dataset_card, rows_from_split, save_dataset, to_dataset_dict
 from pipeline.errors import InputError
 
 TEST_IDS = {"t-001", "t-005", "t-053"}

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from pipeline.config import EncoderParams
-from pipeline.encode import HashingEncoder, load_encoder, resolve_model_folder
+from pipeline.encoders.base import resolve_model_folder
+from pipeline.encoders.hashing import HashingEncoder
+from pipeline.encoders.load import load_encoder
 from pipeline.errors import InputError
 
 
@@ -45,7 +47,7 @@ def test_folder_inside_installed_package_is_found():
 
 
 def test_cache_encodes_each_text_once_and_returns_the_same_vectors(encoder, tmp_path):
-    from pipeline.encode import CachedEncoder
+    from pipeline.encoders.cached import CachedEncoder
 
     path = tmp_path / "cache.sqlite3"
     cached = CachedEncoder(encoder, path)
@@ -61,7 +63,7 @@ def test_cache_encodes_each_text_once_and_returns_the_same_vectors(encoder, tmp_
 
 
 def test_cache_is_keyed_by_encoder(encoder, tmp_path):
-    from pipeline.encode import CachedEncoder
+    from pipeline.encoders.cached import CachedEncoder
 
     path = tmp_path / "cache.sqlite3"
     CachedEncoder(encoder, path).encode(["same text"])

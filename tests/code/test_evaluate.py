@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pipeline.evaluate import evaluation_report, multilabel_metrics
+from pipeline.training.metrics import evaluation_figures, multilabel_metrics
 
 IDS = ("a", "b", "c")
 
@@ -30,14 +30,14 @@ def test_per_register_breakdown(taxonomy):
     Y[0, 0] = Y[2, 5] = 1
     Y_pred = Y.copy()
     Y_pred[2, 5] = 0
-    report = evaluation_report(Y, Y_pred, ["exit_survey", "exit_survey", "appraisal_note", "appraisal_note"], taxonomy)
+    report = evaluation_figures(Y, Y_pred, ["exit_survey", "exit_survey", "appraisal_note", "appraisal_note"], taxonomy)
     assert report["per_register"]["exit_survey"]["macro_f1"] == 1.0
     assert report["per_register"]["appraisal_note"]["macro_f1"] == 0.0
     assert "per_behaviour" not in report["per_register"]["exit_survey"]
 
 
 def test_plot_tables(taxonomy):
-    from pipeline.evaluate import plot_tables
+    from pipeline.training.metrics import plot_tables
 
     Y = np.zeros((4, 13), dtype=int)
     Y[0, 0] = Y[1, 0] = Y[2, 5] = 1

@@ -2,12 +2,12 @@ import json
 
 import pytest
 import yaml
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 
-from pipeline import cli
+from pipeline.cli import evaluate as evaluate_commands
 from pipeline.config import params_from_dict
 from pipeline.errors import InputError
-from pipeline.experiments import experiment_params, results_table
+from pipeline.training.experiments import ExperimentPaths, experiment_params, results_table
 
 
 @pytest.fixture()
@@ -17,9 +17,8 @@ def setup(tmp_path, monkeypatch):
     (experiments / "lr.yaml").write_text("about: logistic\ntrain: {head: logistic}\n")
     (experiments / "proto.yaml").write_text("about: prototypes\ntrain: {head: prototype}\n")
     (experiments / "typo.yaml").write_text("trian: {head: knn}\n")
-    monkeypatch.setattr(cli, "EXPERIMENTS_DIR", experiments)
-    monkeypatch.setattr(cli, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(cli, "EXPERIMENTS_TABLE", tmp_path / "experiments.md")
+    paths = ExperimentPaths(configs=experiments, results=tmp_path / "results", table=tmp_path / "experiments.md")
+    monkeypatch.setattr(evaluate_commands, "EXPERIMENT_PATHS", paths)
     labelled = tmp_path / "labelled"
     labelled.mkdir()
     write_labelled_csv(labelled / "tiny.csv", tiny_rows())
@@ -77,6 +76,6 @@ def test_results_table_orders_by_macro_f1():
 def test_committed_experiment_configs_are_valid():
     from pipeline.config import DEFAULT_PARAMS, load_params
 
-    for path in sorted(cli.EXPERIMENTS_DIR.glob("*.yaml")):
+    for path in sorted(ExperimentPaths().configs.glob("*.yaml")):
         about, _ = experiment_params(load_params(DEFAULT_PARAMS), path)
         assert about, path

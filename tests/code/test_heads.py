@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from pipeline.heads import KNNHead, LogisticHead, PrototypeHead, ZeroShotHead, saved_params
+from pipeline.model.heads import KNNHead, LogisticHead, PrototypeHead, ZeroShotHead, saved_params
 
 
 def _data():
@@ -64,7 +64,7 @@ def test_zero_shot_uses_only_the_prototypes():
 
 def test_make_head_knows_every_head():
     from pipeline.config import TrainParams
-    from pipeline.heads import HEADS, make_head
+    from pipeline.model.heads import HEADS, make_head
 
     for name in HEADS:
         assert isinstance(make_head(TrainParams(head=name), prototypes=np.eye(2)), HEADS[name])

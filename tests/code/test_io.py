@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.io import atomic_path, read_table, write_table
+from pipeline.io.files import atomic_path, read_table, write_table
 
 FRAME = pd.DataFrame({"id": ["1", "2"], "answer": ["n/a", "Explains why, always"]})
 

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.additions import (
+from pipeline.config import DataParams, params_from_dict
+from pipeline.data.additions import (
     fresh_ids,
     id_prefix,
     plan_addition,
@@ -19,10 +20,9 @@ from pipeline.additions import (
     with_rows_appended,
     write_files,
 )
-from pipeline.config import DataParams, params_from_dict
-from pipeline.data import LabelledRow, labelled_csv_text, near_duplicate_pairs, near_duplicate_problems
+from pipeline.data.rows import LabelledRow, labelled_csv_text, near_duplicate_pairs, near_duplicate_problems
+from pipeline.data.stats import corpus_stats, coverage_gaps
 from pipeline.errors import InputError
-from pipeline.stats import corpus_stats, coverage_gaps
 
 HEADER = "id,text,labels,polarity,register,source\n"
 MET = {  # targets the tiny set meets
@@ -445,7 +445,7 @@ def test_add_refuses_when_the_labelled_data_has_problems(run_cli, labelled, tmp_
 
 
 def test_check_lists_a_planted_label_error(run_cli, tmp_path, params_file):
-    from conftest import tiny_rows, write_labelled_csv
+    from helpers import tiny_rows, write_labelled_csv
 
     rows = tiny_rows()
     wrong = rows[-1]  # "Lockers are broken.", labelled as delivery
@@ -464,9 +464,9 @@ def test_check_lists_a_planted_label_error(run_cli, tmp_path, params_file):
 
 def test_suspects_rank_confident_disagreements():
     import numpy as np
-    from conftest import tiny_rows
+    from helpers import tiny_rows
 
-    from pipeline.label_check import suspects
+    from pipeline.data.label_check import suspects
 
     rows = tiny_rows()[:3]
     Y = np.array([[1, 0], [1, 0], [0, 0]])

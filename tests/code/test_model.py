@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.model import load_model, save_model
+from pipeline.model.folder import load_model, save_model
 
 
 def test_saved_model_is_json_and_arrays_only(model_dir):

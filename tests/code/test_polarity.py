@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.data import LabelledRow
-from pipeline.evaluate import polarity_report
-from pipeline.polarity import PolarityClassifier, polarity_pairs, polarity_tokens
+from pipeline.data.rows import LabelledRow
+from pipeline.model.polarity import PolarityClassifier, polarity_pairs, polarity_tokens
 from pipeline.tagger import TagResult, aggregate, behaviour_polarity
+from pipeline.training.metrics import polarity_figures
 
 STRENGTHS = ["always explains the reasons", "really listens to the team", "gave me a clear direction", "always follows up"]
 GAPS = ["never explains the reasons", "never listens to the team", "no clear direction at all", "never follows up"]
@@ -97,7 +97,7 @@ def test_polarity_report_counts_only_found_behaviours():
         TagResult("ok", behaviours=["trust"], polarity={"trust": 0.3}),  # wrong
         TagResult("ok", behaviours=["mindset"], polarity={"mindset": 0.2}),  # right
     ]
-    report = polarity_report(rows, results)
+    report = polarity_figures(rows, results)
     assert (report["pairs"], report["found"]) == (4, 3)
     assert report["accuracy"] == pytest.approx(2 / 3)
     # "+": no true positive → F1 0; "-": precision 2/3, recall 1 → F1 0.8

@@ -9,18 +9,11 @@ import pandas as pd
 import pytest
 import spacy
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, RedactParams
 from pipeline.errors import InputError
-from pipeline.config import RedactParams
-from pipeline.redact import (
-    FIRST_NAMES,
-    Found,
-    Redactor,
-    load_first_names,
-    nhs_number_is_valid,
-    redaction_figures,
-    replace,
-)
+from pipeline.redact.names import FIRST_NAMES, load_first_names
+from pipeline.redact.patterns import Found, nhs_number_is_valid
+from pipeline.redact.redactor import Redactor, redaction_figures, replace
 
 PLANTED = PROJECT_ROOT / "benchmarks" / "data" / "redaction_planted.jsonl"
 FRESH = PROJECT_ROOT / "benchmarks" / "data" / "redaction_fresh.jsonl"

@@ -11,7 +11,7 @@ import yaml
 
 from pipeline.config import PROJECT_ROOT, ReportParams, load_params
 from pipeline.errors import InputError
-from pipeline.exports import open_export
+from pipeline.io.exports import open_export
 
 EXAMPLES = PROJECT_ROOT / "examples"
 PLANTED = ("jo.bloggs@nhs.net", "07700 900461", "943 476 5919")

@@ -12,17 +12,10 @@ import pytest
 import yaml
 
 from pipeline.errors import InputError
-from pipeline.report import (
-    membership,
-    parse_dates,
-    protect_groups,
-    read_card,
-    render_html,
-    resolve_prefix,
-    summarise,
-    summary_tables,
-    write_workbook,
-)
+from pipeline.report.excel import summary_tables, write_workbook
+from pipeline.report.html import render_html
+from pipeline.report.scored import membership, resolve_prefix
+from pipeline.report.summary import parse_dates, protect_groups, read_card, report_summary
 
 CARD = {
     "name": "test model",
@@ -124,7 +117,7 @@ marked.calls = []
 
 def _summary(taxonomy, frame=None, redact=marked, **options):
     options = {"group_by": ["site", "team"], "date_column": "submitted", **options}
-    return summarise(scored_frame() if frame is None else frame, taxonomy, CARD, redact, **options)
+    return report_summary(scored_frame() if frame is None else frame, taxonomy, CARD, redact, **options)
 
 
 def test_headline_and_shares_per_behaviour_and_theme(taxonomy):
@@ -370,4 +363,4 @@ def test_cli_refuses_a_wrong_output_type_and_a_missing_model(run_cli, tmp_path, 
 def test_read_card_rejects_a_card_without_test_figures(tmp_path, taxonomy):
     (tmp_path / "card.json").write_text("{}", encoding="utf-8")
     with pytest.raises(InputError, match="no test-split evaluation"):
-        summarise(scored_frame(), taxonomy, read_card(tmp_path), marked)
+        report_summary(scored_frame(), taxonomy, read_card(tmp_path), marked)

@@ -15,9 +15,10 @@ import pytest
 import spacy
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.io import atomic_write_text, read_table
-from pipeline.redact import Redactor
-from pipeline.report import render_html, summarise
+from pipeline.io.files import atomic_write_text, read_table
+from pipeline.redact.redactor import Redactor
+from pipeline.report.html import render_html
+from pipeline.report.summary import report_summary
 from pipeline.tagger import Tagger, result_columns
 from tests.browser import ARTIFACTS, open_page
 from tests.code.test_report import CARD, marked, scored_frame
@@ -33,7 +34,7 @@ def example_summary(trained, encoder, splitter, taxonomy):
     frame = read_table(EXAMPLE)
     results = tagger.tag(frame["what_could_have_been_better"].tolist())
     scored = pd.concat([frame, pd.DataFrame(result_columns(results, taxonomy.ids), index=frame.index)], axis=1)
-    return summarise(
+    return report_summary(
         scored, taxonomy, CARD, Redactor(nlp=spacy.blank("en")).redact, group_by=["directorate", "staff_group"],
         date_column="submitted", source="exit_survey_scored.csv",
     )
@@ -64,7 +65,7 @@ def test_report_renders_offline_with_every_chart_drawn(taxonomy, tmp_path, examp
 
 def test_report_is_readable_at_200_percent_zoom(taxonomy, tmp_path):
     """A 640-px-wide window is a 1280-px screen at 200%: nothing may force sideways scrolling."""
-    summary = summarise(scored_frame(), taxonomy, CARD, marked, group_by=["team"], date_column="submitted")
+    summary = report_summary(scored_frame(), taxonomy, CARD, marked, group_by=["team"], date_column="submitted")
     page_file = tmp_path / "report.html"
     atomic_write_text(page_file, render_html(summary, taxonomy))
     with open_page(page_file, width=640, height=800) as (page, log):

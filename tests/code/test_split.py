@@ -1,10 +1,10 @@
 from collections import Counter
 
-from conftest import tiny_rows
+from helpers import tiny_rows
 
 from pipeline.config import SplitParams
-from pipeline.data import LabelledRow
-from pipeline.split import make_test_split, partition, read_test_ids, write_test_ids
+from pipeline.data.rows import LabelledRow
+from pipeline.data.split import make_test_split, partition, read_test_ids, write_test_ids
 
 
 def test_split_is_deterministic_stratified_and_disjoint():
@@ -35,7 +35,7 @@ def test_ids_file_round_trip(tmp_path):
 def test_near_duplicates_stay_on_one_side():
     import numpy as np
 
-    from pipeline.split import near_duplicate_groups
+    from pipeline.data.split import near_duplicate_groups
 
     rows = tiny_rows()
     rng = np.random.default_rng(0)

@@ -6,12 +6,12 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 from mlflow import MlflowClient
 
 from pipeline.config import PromoteParams
-from pipeline.promote import refusals
-from pipeline.tracking import REGISTERED_MODEL, tracking_uri
+from pipeline.tracking.promote import refusals
+from pipeline.tracking.runs import REGISTERED_MODEL, tracking_uri
 
 
 @pytest.fixture()

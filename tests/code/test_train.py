@@ -2,11 +2,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import tiny_params, tiny_rows
+from helpers import tiny_params, tiny_rows
 
 from pipeline.config import FinetuneParams
 from pipeline.errors import InputError
-from pipeline.train import data_fingerprint, fit_model, tune_thresholds
+from pipeline.training.fit import data_fingerprint, fit_model, tune_thresholds
 
 
 def test_thresholds_maximise_f1_within_bounds():
@@ -54,7 +54,7 @@ def test_too_few_examples_of_a_behaviour_is_a_clear_error(taxonomy, encoder, spl
 
 
 def test_gate_is_the_strictest_that_costs_little_macro_f1(params, taxonomy):
-    from pipeline.train import choose_thresholds, gated, with_any_column
+    from pipeline.training.fit import choose_thresholds, gated, with_any_column
 
     rng = np.random.default_rng(0)
     Y = (rng.random((200, 13)) < 0.1).astype(int)
@@ -69,7 +69,7 @@ def test_gate_is_the_strictest_that_costs_little_macro_f1(params, taxonomy):
 
 
 def test_contrastive_pairs_target_label_overlap():
-    from pipeline.finetune import contrastive_pairs
+    from pipeline.training.finetune import contrastive_pairs
 
     Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0], [0, 0]])
     pairs = contrastive_pairs(Y, per_text=1, seed=0)

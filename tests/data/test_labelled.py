@@ -5,9 +5,9 @@ from collections import Counter
 import pytest
 
 from pipeline.config import DEFAULT_PARAMS, PROJECT_ROOT, load_params
-from pipeline.data import USER_REGISTERS, labelled_files, validate_files
-from pipeline.split import partition, read_test_ids
-from pipeline.stats import corpus_stats, coverage_gaps
+from pipeline.data.rows import USER_REGISTERS, labelled_files, validate_files
+from pipeline.data.split import partition, read_test_ids
+from pipeline.data.stats import corpus_stats, coverage_gaps
 
 LABELLED = PROJECT_ROOT / "labelled"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import mlflow
 import pytest
 import yaml
-from conftest import tiny_rows, write_labelled_csv
+from helpers import tiny_rows, write_labelled_csv
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.tracking import EXPERIMENT, tracking_uri
+from pipeline.tracking.runs import EXPERIMENT, tracking_uri
 
 BIN = Path(sys.executable).parent
 FAST_PARAMS = {  # overrides of the project's params.yaml that make the pipeline take seconds

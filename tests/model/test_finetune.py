@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from pipeline.config import PROJECT_ROOT, FinetuneParams
-from pipeline.data import labelled_files, load_labelled
-from pipeline.encode import CachedEncoder, SentenceTransformerEncoder
-from pipeline.model import load_model, save_model
+from pipeline.data.rows import labelled_files, load_labelled
+from pipeline.encoders.cached import CachedEncoder
+from pipeline.encoders.transformer import SentenceTransformerEncoder
+from pipeline.model.folder import load_model, save_model
 from pipeline.tagger import Tagger
-from pipeline.train import fit_model
+from pipeline.training.fit import fit_model
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.data import labelled_files, load_labelled
-from pipeline.model import load_model, save_model
+from pipeline.data.rows import labelled_files, load_labelled
+from pipeline.model.folder import load_model, save_model
 from pipeline.tagger import Tagger
-from pipeline.train import fit_model
+from pipeline.training.fit import fit_model
 
 
 def test_long_sentence_is_cut_within_the_token_limit(real_encoder):

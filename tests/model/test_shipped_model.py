@@ -7,10 +7,10 @@ each, not a second test set. The figures are in `behaviours evaluate`.
 import pytest
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.data import labelled_files, load_labelled
-from pipeline.model import load_model
-from pipeline.split import partition, read_test_ids
-from pipeline.train import data_fingerprint
+from pipeline.data.rows import labelled_files, load_labelled
+from pipeline.data.split import partition, read_test_ids
+from pipeline.model.folder import load_model
+from pipeline.training.fit import data_fingerprint
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,111 @@
+"""How much labelled data there is, and where it falls short of the targets in `configs/params.yaml`.
+
+Counts are per behaviour × register × polarity. The targets (`data:` section) are
+counted in the registers people score (`USER_REGISTERS`), since that is where the
+model has to work; brainstorm and framework rows are counted but not targeted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.config import DataParams
+from pipeline.data.rows import REGISTERS, USER_REGISTERS, LabelledRow
+from pipeline.taxonomy import Taxonomy
+
+UNKNOWN_POLARITY = "?"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One target not met: the params key, what falls short (a behaviour id or `corpus`), and by how much."""
+
+    target: str
+    subject: str
+    value: float
+    required: float
+    message: str
+
+    def __str__(self) -> str:
+        return f"gap: {self.message}"
+
+
+def corpus_stats(rows: list[LabelledRow], taxonomy: Taxonomy) -> dict:
+    """Counts of the labelled rows, JSON-ready.
+
+    `behaviours[id]["by_register"][register]` counts the rows carrying the behaviour
+    by polarity (`+`, `-`, `?` when none is given); `user_rows`, `critical_share`
+    (share of `-` among the labels with a polarity) and `user_registers` are counted
+    in the user registers only, as are `no_behaviour["user_rows"]` and
+    `multi_label_share` (of the rows with a behaviour, the share with two or more).
+    """
+    pairs = Counter(
+        (label, row.register, polarity)
+        for row in rows
+        for label, polarity in zip(row.labels, row.polarity or (UNKNOWN_POLARITY,) * len(row.labels))
+    )
+    behaviours = {}
+    for behaviour_id in taxonomy.ids:
+        by_register = {
+            register: {p: pairs[(behaviour_id, register, p)] for p in ("+", "-", UNKNOWN_POLARITY)}
+            for register in REGISTERS
+        }
+        user = [by_register[register] for register in USER_REGISTERS]
+        plus, minus = sum(c["+"] for c in user), sum(c["-"] for c in user)
+        behaviours[behaviour_id] = {
+            "by_register": by_register,
+            "rows": sum(sum(c.values()) for c in by_register.values()),
+            "user_rows": sum(sum(c.values()) for c in user),
+            "critical_share": round(minus / (plus + minus), 4) if plus + minus else None,
+            "user_registers": sum(1 for c in user if sum(c.values())),
+        }
+    none_by_register = Counter(row.register for row in rows if not row.labels)
+    user_labelled = [row for row in rows if row.register in USER_REGISTERS and row.labels]
+    multi = sum(1 for row in user_labelled if len(row.labels) > 1)
+    return {
+        "rows": len(rows),
+        "registers": {register: sum(1 for row in rows if row.register == register) for register in REGISTERS},
+        "behaviours": behaviours,
+        "no_behaviour": {
+            "by_register": {register: none_by_register[register] for register in REGISTERS},
+            "rows": sum(none_by_register.values()),
+            "user_rows": sum(none_by_register[register] for register in USER_REGISTERS),
+        },
+        "user_behaviour_rows": len(user_labelled),
+        "multi_label_share": round(multi / len(user_labelled), 4) if user_labelled else 0.0,
+    }
+
+
+def coverage_gaps(stats: dict, targets: DataParams) -> list[Gap]:
+    """Every target in `targets` that `stats` (from `corpus_stats`) does not meet, behaviour by behaviour."""
+    gaps = []
+    floor = round(targets.critical_share - targets.critical_share_tolerance, 4)
+    for behaviour_id, b in stats["behaviours"].items():
+        rows, share, registers = b["user_rows"], b["critical_share"], b["user_registers"]
+        if rows < targets.min_per_behaviour:
+            message = f"{behaviour_id}: {rows} rows in the user registers (target {targets.min_per_behaviour})"
+            gaps.append(Gap("min_per_behaviour", behaviour_id, rows, targets.min_per_behaviour, message))
+        if (share or 0.0) < floor:  # no polarity given counts as none critical
+            shown = "no polarity given" if share is None else f"{share:.0%} critical (-)"
+            message = f"{behaviour_id}: {shown} (target {targets.critical_share:.0%}, a gap below {floor:.0%})"
+            gaps.append(Gap("critical_share", behaviour_id, share or 0.0, targets.critical_share, message))
+        if registers < targets.min_registers_per_behaviour:
+            message = (
+                f"{behaviour_id}: in {registers} of {len(USER_REGISTERS)} user registers "
+                f"(target {targets.min_registers_per_behaviour})"
+            )
+            required = targets.min_registers_per_behaviour
+            gaps.append(Gap("min_registers_per_behaviour", behaviour_id, registers, required, message))
+    none = stats["no_behaviour"]["user_rows"]
+    if none < targets.min_no_behaviour:
+        message = f"{none} rows with no behaviour in the user registers (target {targets.min_no_behaviour})"
+        gaps.append(Gap("min_no_behaviour", "corpus", none, targets.min_no_behaviour, message))
+    multi = stats["multi_label_share"]
+    if multi < targets.min_multi_label_share:
+        message = (
+            f"{multi:.0%} of the behaviour rows in the user registers carry two or more "
+            f"(target {targets.min_multi_label_share:.0%})"
+        )
+        gaps.append(Gap("min_multi_label_share", "corpus", multi, targets.min_multi_label_share, message))
+    return gaps

@@ -1,0 +1,173 @@
+"""Tables in and out by file extension, and writes that never leave half a file.
+
+Inputs are read as text (CSV cells stay exactly as exported: "n/a" is the answer
+"n/a", not a missing value). Every output goes to a temporary file in the target
+folder and is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.errors import InputError
+
+FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
+EXCEL_MAX_ROWS = 1_048_575  # rows of one sheet below its header
+
+
+def table_format(path: Path) -> str:
+    """The format of a table file, from its extension (an `InputError` if unknown)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}")
+    return suffix
+
+
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV, Excel, JSON Lines or Parquet file into a DataFrame."""
+    path = Path(path)
+    kind = table_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        if kind == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=_csv_encoding(encoding))
+        if kind == ".xlsx":
+            return pd.read_excel(path, engine="openpyxl", keep_default_na=False)
+        if kind == ".jsonl":
+            return pd.read_json(path, lines=True, dtype=False, encoding=encoding)
+        return pd.read_parquet(path)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not {encoding} text; re-save it as UTF-8 or pass --encoding (e.g. cp1252)") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, ValueError, zipfile.BadZipFile, OSError, KeyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(f"{path}: cannot read as {kind[1:]} ({reason})") from None
+
+
+def _csv_encoding(encoding: str) -> str:
+    # Excel writes a byte-order mark in front of UTF-8 CSVs; read past it.
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: folder {path.parent} does not exist")
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextmanager
+def atomic_folder(folder: Path):
+    """Yield an empty sibling folder to fill; it replaces `folder` only if the block succeeds."""
+    folder = Path(folder)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        yield staging
+        if folder.exists():
+            retired = folder.with_name(f".{folder.name}-old")
+            shutil.rmtree(retired, ignore_errors=True)
+            folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+_WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+    ".csv": lambda df, p: df.to_csv(p, index=False, encoding="utf-8"),
+    ".xlsx": lambda df, p: df.to_excel(p, index=False, engine="openpyxl"),
+    ".jsonl": lambda df, p: df.to_json(p, orient="records", lines=True, force_ascii=False),
+    ".parquet": lambda df, p: df.to_parquet(p, index=False),
+}
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a DataFrame in the format its extension names, atomically."""
+    kind = table_format(path)
+    with atomic_path(path) as tmp:
+        _WRITERS[kind](frame, tmp)
+
+
+def write_chunks(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+    """Write tables of one schema one after another into one file (format by extension), atomically.
+
+    Only one table is in memory at a time: CSV and JSON Lines are appended,
+    Parquet goes through a `ParquetWriter`, xlsx through openpyxl's write-only
+    workbook (which spools rows to disk). Characters a workbook cannot hold
+    (control characters other than tab and line breaks) are dropped from xlsx cells.
+    """
+    kind = table_format(path)
+    with atomic_path(path) as tmp:
+        if kind == ".parquet":
+            import pyarrow.parquet as pq
+
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for table in tables:
+                    writer.write_table(table)
+        elif kind == ".xlsx":
+            _write_xlsx_rows(tables, schema, tmp)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                first = True
+                for table in tables:
+                    frame = table.to_pandas()
+                    if kind == ".csv":
+                        frame.to_csv(handle, header=first, index=False)
+                    else:
+                        lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+                        handle.write(lines if lines.endswith("\n") or not lines else lines + "\n")
+                    first = False
+
+
+def _write_xlsx_rows(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+    import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(schema.names)
+    for table in tables:
+        columns = [column.to_pylist() for column in table.columns]
+        for row in zip(*columns):
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    workbook.save(path)
+
+
+def check_output(path: Path) -> None:
+    """Refuse, before any work, an output file of unknown type or in a folder that does not exist."""
+    table_format(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: folder {path.parent} does not exist")
+
+
+def check_fits(path: Path, rows: int | None, source: Path) -> None:
+    """Refuse an Excel output that one sheet cannot hold (`rows` of `source`; None: not known yet)."""
+    if path.suffix.lower() == ".xlsx" and (rows or 0) > EXCEL_MAX_ROWS:
+        raise InputError(f"{source}: {rows:,} rows do not fit in one Excel sheet; write .csv or .parquet")

@@ -1,0 +1,121 @@
+"""The saved model: a self-describing folder of JSON and arrays, never pickle.
+
+    models/default/
+      config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds, gate
+      head.npz      the head's arrays (loaded with allow_pickle=False)
+      polarity.npz  strength-or-gap classifier: vocabulary, idf and weights
+      adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
+      card.json     model card: data, evaluation figures, intended use, limits
+
+Loading cannot run code. Saving writes a sibling folder and swaps it in, so a
+crash never leaves half a model behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import EncoderParams, TextParams
+from pipeline.errors import InputError
+from pipeline.io.files import atomic_folder
+from pipeline.model.heads import HEADS
+from pipeline.model.polarity import PolarityClassifier
+
+FORMAT_VERSION = 2  # 2: polarity
+
+
+@dataclass
+class SavedModel:
+    behaviours: tuple[str, ...]
+    encoder: EncoderParams
+    text: TextParams
+    head_type: str
+    head_params: dict[str, Any]
+    head: Any
+    aggregation: str
+    thresholds: np.ndarray
+    gate_threshold: float  # the head's last output, "any behaviour", must reach it for any tag
+    card: dict[str, Any]
+    polarity: PolarityClassifier
+    polarity_aggregation: str  # text | sentence | mean: how a behaviour's polarity in a text is read
+    adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
+    adapter_scale: float = 1.0
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "behaviours": list(self.behaviours),
+            "encoder": dataclasses.asdict(self.encoder),
+            "text": dataclasses.asdict(self.text),
+            "head": {"type": self.head_type, "params": self.head_params},
+            "aggregation": self.aggregation,
+            "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
+            "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
+            "gate_threshold": self.gate_threshold,
+            "polarity": {"params": self.polarity.saved_params(), "aggregation": self.polarity_aggregation},
+        }
+
+
+def save_model(model: SavedModel, folder: Path) -> None:
+    """Write the model folder atomically (a sibling temp folder renamed into place)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_folder(folder) as staging:
+        (staging / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n", encoding="utf-8")
+        np.savez(staging / "head.npz", **model.head.to_arrays())
+        np.savez(staging / "polarity.npz", **model.polarity.to_arrays())
+        if model.adapter is not None:
+            np.savez(staging / "adapter.npz", **model.adapter)
+        (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
+
+
+def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel:
+    """Read a model folder; a missing, corrupt or stale model is an `InputError`."""
+    folder = Path(folder)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise InputError(f"no model at {folder} (train one with `behaviours train`)")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        head_arrays = _load_arrays(folder / "head.npz")
+        polarity_arrays = _load_arrays(folder / "polarity.npz")
+        adapter = _load_arrays(folder / "adapter.npz") if config.get("adapter") else None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"model at {folder} has format {config.get('format_version')}, expected {FORMAT_VERSION}")
+    behaviours = tuple(config["behaviours"])
+    if behaviours != tuple(expected_behaviours):
+        raise InputError(f"model at {folder} was trained on other behaviours than configs/behaviours.yaml; retrain it")
+    head_type = config["head"]["type"]
+    if head_type not in HEADS:
+        raise InputError(f"model at {folder} uses unknown head {head_type!r}")
+    head = HEADS[head_type].from_arrays(head_arrays, **config["head"]["params"])
+    return SavedModel(
+        behaviours=behaviours,
+        encoder=EncoderParams(**config["encoder"]),
+        text=TextParams(**config["text"]),
+        head_type=head_type,
+        head_params=config["head"]["params"],
+        head=head,
+        aggregation=config["aggregation"],
+        thresholds=np.array([config["thresholds"][b] for b in behaviours], dtype=np.float32),
+        gate_threshold=float(config["gate_threshold"]),
+        card=card,
+        polarity=PolarityClassifier.from_arrays(polarity_arrays, **config["polarity"]["params"]),
+        polarity_aggregation=config["polarity"]["aggregation"],
+        adapter=adapter,
+        adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
+    )
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: arrays[name] for name in arrays.files}

@@ -1,0 +1,1 @@
+"""The board report of scored responses: the summary, its tables, the HTML page and the Excel workbook."""

@@ -1,0 +1,1 @@
+"""MLflow: runs, the logged pyfunc model, the registry and the promotion gate."""

@@ -1,0 +1,1 @@
+"""Making and measuring models: metrics, fitting, fine-tuning, distilling, exporting, evaluating, experiments."""

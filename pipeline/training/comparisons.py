@@ -1,0 +1,167 @@
+"""Models trained on purpose-made subsets, to ask how the product generalises.
+
+- Leave one register out: for each register users score, train on every training
+  row of the other registers and evaluate on every row of the left-out one (none of
+  them seen), the closest this data gets to text written in a way nobody labelled.
+- Brainstorm only: train on the brainstorm comments and the framework's
+  descriptions alone (the labelled data that existed before this project) and
+  evaluate on the test split, to show what the authored data adds.
+- Long notes: no labelled text is pages long, so notes are made by joining test
+  answers as paragraphs, a few that show behaviours among many that show none,
+  and the shipped model is evaluated on them with each way of turning sentence
+  scores into a text score (`train.aggregation`).
+
+Both train with the same parameters as the product model, each on a fresh
+encoder (fine-tuning merges its adapter into the encoder it is given).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.config import Params
+from pipeline.data.rows import USER_REGISTERS, LabelledRow, label_matrix
+from pipeline.data.split import LabelledSplit
+from pipeline.encoders.base import Encoder
+from pipeline.encoders.cached import cached_encoder
+from pipeline.errors import InputError
+from pipeline.tagger import AGGREGATIONS, Tagger, result_matrices
+from pipeline.taxonomy import Taxonomy
+from pipeline.text import SentenceSplitter
+from pipeline.training.evaluate import tagger_figures
+from pipeline.training.fit import fit_model
+from pipeline.training.metrics import headline_figures, multilabel_metrics
+
+BASELINE_REGISTERS = ("brainstorm", "framework")
+
+
+def train_and_evaluate(
+    train_rows: list[LabelledRow],
+    eval_rows: list[LabelledRow],
+    params: Params,
+    taxonomy: Taxonomy,
+    new_encoder: Callable[[], Encoder],
+    splitter: SentenceSplitter,
+) -> dict:
+    """Train on one set of rows and report on another, through the tagger users score with."""
+    encoder = new_encoder()
+    model, _ = fit_model(train_rows, params, taxonomy, encoder, splitter)
+    tagger = Tagger(model, encoder=encoder, splitter=splitter)
+    return tagger_figures(tagger, eval_rows, taxonomy, params.score.chunk_size)
+
+
+def leave_register_out(
+    train_rows: list[LabelledRow],
+    all_rows: list[LabelledRow],
+    params: Params,
+    taxonomy: Taxonomy,
+    new_encoder: Callable[[], Encoder],
+    splitter: SentenceSplitter,
+) -> dict[str, dict]:
+    """For each user register: trained without it (training rows only), evaluated on all of its rows."""
+    by_register = {}
+    for register in USER_REGISTERS:
+        kept = [r for r in train_rows if r.register != register]
+        left_out = [r for r in all_rows if r.register == register]
+        by_register[register] = train_and_evaluate(kept, left_out, params, taxonomy, new_encoder, splitter)
+    return by_register
+
+
+def brainstorm_only(
+    train_rows: list[LabelledRow],
+    test_rows: list[LabelledRow],
+    params: Params,
+    taxonomy: Taxonomy,
+    new_encoder: Callable[[], Encoder],
+    splitter: SentenceSplitter,
+) -> dict:
+    """Trained on the brainstorm and framework training rows alone, evaluated on the test split.
+
+    Some behaviours have only a handful of brainstorm rows, so cross-validation uses
+    3 folds here.
+    """
+    baseline_rows = [r for r in train_rows if r.register in BASELINE_REGISTERS]
+    baseline_params = dataclasses.replace(params, train=dataclasses.replace(params.train, cv_folds=3))
+    return train_and_evaluate(baseline_rows, test_rows, baseline_params, taxonomy, new_encoder, splitter)
+
+
+def long_notes(
+    tagger: Tagger,
+    test_rows: list[LabelledRow],
+    taxonomy: Taxonomy,
+    lengths=(5, 20, 60),
+    with_behaviour: int = 2,
+    notes: int = 60,
+    seed: int = 13,
+) -> dict[int, dict]:
+    """For notes of each length, the figures of every aggregation.
+
+    A note joins `with_behaviour` test answers that show some behaviour and fills
+    the rest of its length with answers that show none (workload, pay, rota, vague
+    praise), as a long note says a few things among much else; its labels are the
+    union of its answers'. So the longer the note, the more sentences could raise a
+    false tag and the more a text-wide average dilutes the evidence. All notes are
+    tagged in one call per aggregation: each distinct sentence is encoded once.
+    """
+    pool = [r for r in test_rows if r.register in USER_REGISTERS]
+    Y = label_matrix(pool, taxonomy)
+    showing = [i for i in range(len(pool)) if Y[i].any()]
+    filler = [i for i in range(len(pool)) if not Y[i].any()]
+    if max(lengths) - with_behaviour > len(filler) or with_behaviour > len(showing):
+        raise InputError(f"too few test answers for notes of {max(lengths)} answers")
+    rng = random.Random(seed)
+    drawn = {}
+    for n in lengths:
+        drawn[n] = []
+        for _ in range(notes):
+            picks = rng.sample(showing, with_behaviour) + rng.sample(filler, n - with_behaviour)
+            rng.shuffle(picks)
+            drawn[n].append(picks)
+    texts = ["\n\n".join(pool[i].text for i in picks) for n in lengths for picks in drawn[n]]
+    truth = np.vstack([Y[picks].any(axis=0) for n in lengths for picks in drawn[n]])
+    figures: dict[int, dict] = {}
+    for k, n in enumerate(lengths):
+        rows = slice(k * notes, (k + 1) * notes)
+        figures[n] = {
+            "words": int(np.mean([len(t.split()) for t in texts[rows]])),
+            "labels_per_note": float(truth[rows].sum(axis=1).mean()),
+        }
+    for aggregation in AGGREGATIONS:
+        model = dataclasses.replace(tagger.model, aggregation=aggregation)
+        predicted, _ = result_matrices(
+            Tagger(model, encoder=tagger.encoder, splitter=tagger.splitter).tag(texts), taxonomy.ids
+        )
+        for k, n in enumerate(lengths):
+            rows = slice(k * notes, (k + 1) * notes)
+            metrics = multilabel_metrics(truth[rows], predicted[rows], taxonomy.ids)
+            figures[n][aggregation] = {
+                "macro_f1": metrics["macro_f1"],
+                "micro_f1": metrics["micro_f1"],
+                "tags_per_note": float(predicted[rows].sum(axis=1).mean()),
+            }
+    return figures
+
+
+def leave_register_out_figures(split: LabelledSplit, params: Params, taxonomy: Taxonomy, cache: Path) -> dict[str, dict]:
+    """Headline figures of `leave_register_out`, per register (vectors through the embedding cache)."""
+    figures = leave_register_out(
+        split.train, split.rows, params, taxonomy, lambda: cached_encoder(params.encoder, cache), SentenceSplitter(params.text)
+    )
+    return {register: headline_figures(f) for register, f in figures.items()}
+
+
+def against_brainstorm_only(
+    tagger: Tagger, split: LabelledSplit, params: Params, taxonomy: Taxonomy, cache: Path
+) -> dict[str, dict]:
+    """Headline test figures of `tagger` (`model`) and of a model trained on brainstorm + framework rows only."""
+    def new_encoder() -> Encoder:
+        return cached_encoder(params.encoder, cache)
+
+    shipped = tagger_figures(tagger, split.test, taxonomy, params.score.chunk_size)
+    baseline = brainstorm_only(split.train, split.test, params, taxonomy, new_encoder, SentenceSplitter(params.text))
+    return {"model": headline_figures(shipped), "brainstorm_only": headline_figures(baseline)}

@@ -1,0 +1,301 @@
+"""Fit the head on labelled texts and choose each behaviour's threshold by cross-validation.
+
+Thresholds are the ones that maximise each behaviour's F1 on out-of-fold
+predictions, scored exactly as the tagger scores (same pieces, same aggregation),
+so they are chosen on texts the fold's head never saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from sklearn.model_selection import GroupKFold, StratifiedKFold, train_test_split
+
+from pipeline.config import Params
+from pipeline.data.rows import LabelledRow, label_matrix
+from pipeline.encoders.base import Encoder
+from pipeline.encoders.transformer import SentenceTransformerEncoder
+from pipeline.errors import InputError
+from pipeline.model.folder import SavedModel
+from pipeline.model.heads import HEADS, LogisticHead, make_head, saved_params
+from pipeline.model.polarity import PolarityClassifier, polarity_pairs
+from pipeline.tagger import (
+    POLARITY_AGGREGATIONS,
+    EmbeddedTexts,
+    aggregate,
+    embed_texts,
+    piece_and_text_probabilities,
+    text_pieces,
+)
+from pipeline.taxonomy import Taxonomy
+from pipeline.text import SentenceSplitter
+from pipeline.training.finetune import contrastive_adapter, finetune
+from pipeline.training.metrics import headline_figures, multilabel_metrics
+
+log = logging.getLogger(__name__)
+
+
+def data_fingerprint(rows: list[LabelledRow]) -> str:
+    """SHA-256 of the training rows' content (not their file positions)."""
+    content = sorted((r.id, r.text, r.labels, r.polarity, r.register) for r in rows)
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def description_vectors(taxonomy: Taxonomy, encoder: Encoder) -> np.ndarray:
+    """Each behaviour's name, description and enabling indicators, encoded (the zero-shot prototypes)."""
+    return encoder.encode([f"{b.name}. {b.description} {b.indicators.get('+', '')}" for b in taxonomy.behaviours])
+
+
+def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
+    piece_probs, text_probs = piece_and_text_probabilities(head, embedded)
+    return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
+
+
+def out_of_fold_probabilities(
+    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
+) -> np.ndarray:
+    """Each text's probabilities from a head trained on the other folds."""
+    X = embedded.text_vectors()
+    # Stratify on each text's first behaviour (or none) so every fold trains on every behaviour.
+    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+    folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
+    oof = np.zeros(Y.shape, dtype=np.float32)
+    for fit_idx, held_idx in folds.split(X, first_label):
+        head = make_head(params.train, prototypes).fit(X[fit_idx], Y[fit_idx])
+        oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation)[held_idx]
+    return oof
+
+
+def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Per behaviour, the threshold in [low, high] with the best F1 (the middle of a tied run)."""
+    grid = np.round(np.arange(low, high + 1e-9, 0.01), 2)
+    thresholds = np.empty(Y.shape[1], dtype=np.float32)
+    for j in range(Y.shape[1]):
+        truth = Y[:, j].astype(bool)
+        predicted = probs[:, j][None, :] >= grid[:, None]
+        tp = (predicted & truth).sum(axis=1)
+        f1 = 2 * tp / np.maximum(predicted.sum(axis=1) + truth.sum(), 1)
+        best = np.flatnonzero(np.isclose(f1, f1.max()))
+        thresholds[j] = grid[best[len(best) // 2]]
+    return thresholds
+
+
+def with_any_column(Y: np.ndarray) -> np.ndarray:
+    """The label matrix plus a last column: does the text show any behaviour (the gate's target)."""
+    return np.column_stack([Y, Y.any(axis=1)]).astype(Y.dtype)
+
+
+def gated(probs: np.ndarray, thresholds: np.ndarray, gate_threshold: float) -> np.ndarray:
+    """Tags from probabilities with a last "any behaviour" column: a behaviour needs both its threshold and the gate."""
+    return (probs[:, :-1] >= thresholds) & (probs[:, -1:] >= gate_threshold)
+
+
+def choose_thresholds(Y: np.ndarray, probs: np.ndarray, params: Params, ids: tuple[str, ...]) -> tuple[np.ndarray, float]:
+    """Per-behaviour thresholds (best F1 each), then the strictest gate costing at most `gate_max_macro_f1_loss`.
+
+    `probs` has a last column for "any behaviour". The gate lets a text be tagged only
+    when the model is sure enough that it shows some behaviour at all: one decision
+    learned from every labelled text, which leaves far fewer no-behaviour texts
+    tagged than thirteen separate thresholds do (docs/decisions.md).
+    """
+    low, high = params.train.min_threshold, params.train.max_threshold
+    thresholds = tune_thresholds(Y, probs[:, :-1], low, high)
+    ungated = multilabel_metrics(Y, probs[:, :-1] >= thresholds, ids)["macro_f1"]
+    gate = 0.0
+    for candidate in np.round(np.arange(0.05, 0.951, 0.05), 2):
+        macro = multilabel_metrics(Y, gated(probs, thresholds, candidate), ids)["macro_f1"]
+        if macro >= ungated - params.train.gate_max_macro_f1_loss:
+            gate = float(candidate)
+    return thresholds, gate
+
+
+def fit_polarity(
+    rows: list[LabelledRow], embedded: EmbeddedTexts, params: Params
+) -> tuple[PolarityClassifier, dict]:
+    """The strength-or-gap classifier on every labelled (text, behaviour) pair, and its
+    cross-validated accuracy (folds keep a text's pairs together)."""
+    pairs = polarity_pairs([r.text for r in rows], [r.labels for r in rows], [r.polarity for r in rows])
+    index = np.array([i for i, _, _ in pairs])
+    texts = [rows[i].text for i in index]
+    vectors = embedded.text_vectors()[index]
+    strength = np.array([s for _, _, s in pairs])
+    settings = dict(C=params.polarity.C, ngram_max=params.polarity.ngram_max, min_df=params.polarity.min_df)
+    predicted = np.zeros(len(pairs), dtype=bool)
+    for fit_idx, held_idx in GroupKFold(n_splits=params.train.cv_folds).split(vectors, strength, groups=index):
+        fold = PolarityClassifier(**settings).fit([texts[i] for i in fit_idx], vectors[fit_idx], strength[fit_idx])
+        predicted[held_idx] = fold.predict_proba([texts[i] for i in held_idx], vectors[held_idx]) >= 0.5
+    figures = {
+        "method": f"{params.train.cv_folds}-fold cross-validation over labelled (text, behaviour) pairs, text level",
+        "pairs": len(pairs),
+        "accuracy": round(float(np.mean(predicted == strength)), 4),
+    }
+    return PolarityClassifier(**settings).fit(texts, vectors, strength), figures
+
+
+@dataclass
+class FittedHead:
+    head: object  # one output per behaviour, then one for "any behaviour"
+    thresholds: np.ndarray
+    gate_threshold: float
+    figures: dict  # on texts the thresholds were chosen on, never the test split
+    method: str
+    adapter: dict[str, np.ndarray] | None = None
+
+
+def _fit_frozen(
+    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy, prototypes: np.ndarray | None
+) -> FittedHead:
+    """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
+    oof = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
+    thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
+    head = make_head(params.train, prototypes).fit(embedded.text_vectors(), with_any_column(Y))
+    method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
+    figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
+    return FittedHead(head, thresholds, gate, figures, method)
+
+
+def _fit_finetuned(
+    texts: list[str], Y: np.ndarray, params: Params, taxonomy: Taxonomy, encoder: Encoder, splitter: SentenceSplitter
+) -> FittedHead:
+    """Adapters and head trained on most training rows; epoch and thresholds chosen on the rest."""
+    base = getattr(encoder, "base", encoder)  # under the embedding cache, if any
+    if not isinstance(base, SentenceTransformerEncoder):
+        raise InputError("fine-tuning (finetune.epochs > 0) needs encoder.backend: sentence_transformers")
+    tuning = params.finetune
+    if tuning.objective == "contrastive":
+        return _fit_contrastive(texts, Y, params, taxonomy, encoder, splitter, base)
+    if tuning.objective != "classify":
+        raise InputError(f"finetune.objective must be 'classify' or 'contrastive', not {tuning.objective!r}")
+    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+    fit_idx, val_idx = train_test_split(
+        np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
+    )
+
+    def validation_macro_f1(probs: np.ndarray) -> float:
+        thresholds, gate = choose_thresholds(Y[val_idx], probs, params, taxonomy.ids)
+        return multilabel_metrics(Y[val_idx], gated(probs, thresholds, gate), taxonomy.ids)["macro_f1"]
+
+    pieces = text_pieces(texts, splitter, encoder)
+    result = finetune(base.model, pieces, with_any_column(Y), fit_idx, val_idx, tuning, validation_macro_f1)
+    log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
+    base.apply_adapter(result.adapter, tuning.scale)
+    head = LogisticHead.from_arrays({"coef": result.coef, "intercept": result.intercept})
+    probs = text_probabilities(head, embed_texts(texts, splitter, encoder), params.train.aggregation)
+    thresholds, gate = choose_thresholds(Y[val_idx], probs[val_idx], params, taxonomy.ids)
+    figures = multilabel_metrics(Y[val_idx], gated(probs[val_idx], thresholds, gate), taxonomy.ids)
+    method = (
+        f"{len(val_idx)} training rows held out of fine-tuning "
+        f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
+    )
+    return FittedHead(head, thresholds, gate, figures, method, adapter=result.adapter)
+
+
+def _fit_contrastive(
+    texts: list[str],
+    Y: np.ndarray,
+    params: Params,
+    taxonomy: Taxonomy,
+    encoder: Encoder,
+    splitter: SentenceSplitter,
+    base: SentenceTransformerEncoder,
+) -> FittedHead:
+    """SetFit's two stages: adapters trained on pairs of training texts, then the configured head on
+    the adapted vectors with cross-validated thresholds. The folds' texts were seen by the adapter,
+    so the cross-validated figures are optimistic; the test split is not."""
+    tuning = params.finetune
+    adapter = contrastive_adapter(base.model, text_pieces(texts, splitter, encoder), Y, tuning)
+    base.apply_adapter(adapter, tuning.scale)
+    fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, None)
+    fitted.adapter = adapter
+    fitted.method = f"{fitted.method}, after {tuning.epochs} contrastive epoch(s) on the same rows (optimistic)"
+    return fitted
+
+
+def fit_model(
+    rows: list[LabelledRow],
+    params: Params,
+    taxonomy: Taxonomy,
+    encoder: Encoder,
+    splitter: SentenceSplitter,
+) -> tuple[SavedModel, dict]:
+    """Train on `rows`; return the model and the figures its thresholds were chosen on.
+
+    With `finetune.epochs > 0` the encoder is adapted first and, from then on, `encoder`
+    gives the adapted vectors (its adapter is merged in place).
+    """
+    Y = label_matrix(rows, taxonomy)
+    too_few = [f"{b} ({n})" for b, n in zip(taxonomy.ids, Y.sum(axis=0)) if n < params.train.cv_folds]
+    if too_few:
+        raise InputError(
+            f"too few labelled texts to train ({params.train.cv_folds} needed per behaviour): {', '.join(too_few)}"
+        )
+    texts = [r.text for r in rows]
+    log.info("training on %d labelled texts", len(rows))
+    if params.finetune.epochs > 0:
+        fitted = _fit_finetuned(texts, Y, params, taxonomy, encoder, splitter)
+    else:
+        prototypes = description_vectors(taxonomy, encoder) if params.train.head == "zero_shot" else None
+        fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, prototypes)
+    if params.polarity.aggregation not in POLARITY_AGGREGATIONS:
+        raise InputError(f"polarity.aggregation must be one of {', '.join(POLARITY_AGGREGATIONS)}")
+    polarity, polarity_figures = fit_polarity(rows, embed_texts(texts, splitter, encoder), params)
+    head_type = next(name for name, kind in HEADS.items() if isinstance(fitted.head, kind))
+    card = {
+        "name": "System Leadership Behaviours tagger",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "encoder": {
+            "name": encoder.name,
+            "dim": encoder.dim,
+            "max_tokens": encoder.max_tokens,
+            "fine_tuned": fitted.adapter is not None,
+        },
+        "head": head_type,
+        "aggregation": params.train.aggregation,
+        "training_data": {
+            "rows": len(rows),
+            "sha256": data_fingerprint(rows),
+            "rows_per_register": {reg: sum(r.register == reg for r in rows) for reg in sorted({r.register for r in rows})},
+            "texts_with_no_behaviour": int((Y.sum(axis=1) == 0).sum()),
+        },
+        "thresholds": {b: round(float(t), 4) for b, t in zip(taxonomy.ids, fitted.thresholds)},
+        "gate_threshold": fitted.gate_threshold,
+        "polarity_aggregation": params.polarity.aggregation,
+        "evaluation": {
+            "training": {"method": fitted.method, **headline_figures(fitted.figures)},
+            "training_polarity": polarity_figures,
+        },
+        "intended_use": (
+            "Suggest which System Leadership Behaviours a piece of NHS or public-sector free text "
+            "gives evidence about, with the sentences that carry it, to help people read many comments."
+        ),
+        "out_of_scope": (
+            "Judging, ranking or making decisions about individuals; text that is not about how people "
+            "lead or work together; languages other than English."
+        ),
+        "sensitive_data": (
+            "Trained on invented examples and a public 2017 brainstorm; texts scored with it are personal "
+            "data and stay on the machine that scores them."
+        ),
+    }
+    model = SavedModel(
+        behaviours=taxonomy.ids,
+        encoder=params.encoder,
+        text=params.text,
+        head_type=head_type,
+        head_params=saved_params(fitted.head),
+        head=fitted.head,
+        aggregation=params.train.aggregation,
+        thresholds=fitted.thresholds,
+        gate_threshold=fitted.gate_threshold,
+        card=card,
+        polarity=polarity,
+        polarity_aggregation=params.polarity.aggregation,
+        adapter=fitted.adapter,
+        adapter_scale=params.finetune.scale,
+    )
+    return model, fitted.figures

@@ -1,0 +1,160 @@
+"""Metrics for multi-label tagging, overall and per register.
+
+Besides per-behaviour precision, recall and F1 (macro over the behaviours present
+in the data, and micro), two figures answer "does it say when none applies?":
+- `none_untagged`: of the texts labelled with no behaviour, the share left untagged;
+- `none_precision`: of the texts left untagged, the share that truly show none.
+
+Polarity (strength `+` or gap `-`) is judged on the labelled (text, behaviour)
+pairs whose behaviour the tagger found: accuracy and macro-F1 over the two signs,
+with `coverage` the share of labelled pairs found at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.data.rows import LabelledRow
+from pipeline.tagger import TagResult
+from pipeline.taxonomy import Taxonomy
+
+
+def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def multilabel_metrics(Y_true: np.ndarray, Y_pred: np.ndarray, ids: tuple[str, ...]) -> dict:
+    """Per-behaviour, macro, micro, exact-match and no-behaviour figures for one set of texts."""
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    per_behaviour = {}
+    for j, behaviour in enumerate(ids):
+        tp = float(np.sum(Y_true[:, j] & Y_pred[:, j]))
+        fp = float(np.sum(~Y_true[:, j] & Y_pred[:, j]))
+        fn = float(np.sum(Y_true[:, j] & ~Y_pred[:, j]))
+        precision, recall, f1 = _prf(tp, fp, fn)
+        per_behaviour[behaviour] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": int(Y_true[:, j].sum()),
+        }
+    present = [m["f1"] for m in per_behaviour.values() if m["support"] > 0]
+    tp, fp, fn = (float(np.sum(a & b)) for a, b in ((Y_true, Y_pred), (~Y_true, Y_pred), (Y_true, ~Y_pred)))
+    truly_none, predicted_none = ~Y_true.any(axis=1), ~Y_pred.any(axis=1)
+    return {
+        "texts": int(len(Y_true)),
+        "macro_f1": float(np.mean(present)) if present else 0.0,
+        "micro_f1": _prf(tp, fp, fn)[2],
+        "exact_match": float(np.mean((Y_true == Y_pred).all(axis=1))) if len(Y_true) else 0.0,
+        "none_texts": int(truly_none.sum()),
+        "none_untagged": float(predicted_none[truly_none].mean()) if truly_none.any() else None,
+        "none_precision": float(truly_none[predicted_none].mean()) if predicted_none.any() else None,
+        "per_behaviour": per_behaviour,
+    }
+
+
+def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
+    """Figures overall and for each register present."""
+    figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)
+    registers_arr = np.asarray(registers)
+    figures["per_register"] = {}
+    for register in sorted(set(registers)):
+        mask = registers_arr == register
+        in_register = multilabel_metrics(Y_true[mask], Y_pred[mask], taxonomy.ids)
+        in_register.pop("per_behaviour")
+        figures["per_register"][register] = in_register
+    return figures
+
+
+def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy) -> dict[str, list[dict]]:
+    """Rows for the evaluation plots (scores are the tagger's 0-1 scores, tagged at 0.5).
+
+    - `f1_per_behaviour`: one bar per behaviour;
+    - `confusion`: one row per (behaviour a text truly shows, behaviour it was tagged
+      with instead), "none" when it got no tag at all;
+    - `precision_recall/<id>`: per behaviour, precision and recall as the score cut-off moves;
+    - `calibration`: per score band, the share of texts truly showing the behaviour.
+    """
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    ids, names = taxonomy.ids, {b.id: b.name for b in taxonomy.behaviours}
+    overall = multilabel_metrics(Y_true, Y_pred, ids)
+    f1 = [{"behaviour": names[b], "f1": round(m["f1"], 4)} for b, m in overall["per_behaviour"].items()]
+    confusion = []
+    for i, actual in enumerate(ids):
+        rows = Y_true[:, i]
+        wrong = Y_pred[rows] & ~Y_true[rows]
+        for j, predicted in enumerate(ids):
+            confusion += [{"actual": actual, "predicted": predicted}] * int(wrong[:, j].sum())
+        confusion += [{"actual": actual, "predicted": "none"}] * int((~Y_pred[rows].any(axis=1)).sum())
+    curves: dict[str, list[dict]] = {}
+    for j, behaviour in enumerate(ids):
+        curves[f"precision_recall/{behaviour}"] = [
+            {"cut": float(cut), "precision": round(tp / chosen, 4), "recall": round(tp / Y_true[:, j].sum(), 4)}
+            for cut in np.round(np.arange(0.05, 1.0, 0.05), 2)
+            for chosen, tp in [((scores[:, j] >= cut).sum(), float(((scores[:, j] >= cut) & Y_true[:, j]).sum()))]
+            if chosen and Y_true[:, j].any()
+        ]
+    calibration = []
+    bands = np.clip((scores * 10).astype(int), 0, 9)
+    for band in range(10):
+        inside = bands == band
+        if inside.any():
+            calibration.append(
+                {"score": round(float(scores[inside].mean()), 4), "observed": round(float(Y_true[inside].mean()), 4), "pairs": int(inside.sum())}
+            )
+    return {"f1_per_behaviour": f1, "confusion": confusion, "calibration": calibration, **curves}
+
+
+def _sign_figures(pairs: list[tuple[str, str | None]]) -> dict:
+    """Accuracy and macro-F1 over `+`/`-` from (labelled sign, predicted sign or None if not found) pairs."""
+    found = [(t, p) for t, p in pairs if p is not None]
+    figures: dict = {"pairs": len(pairs), "found": len(found), "coverage": len(found) / len(pairs) if pairs else None}
+    if not found:
+        return figures | {"accuracy": None, "macro_f1": None}
+    truth, predicted = (np.array(values) for values in zip(*found))
+    f1 = {sign: _prf(*_counts(truth == sign, predicted == sign))[2] for sign in ("+", "-")}
+    present = [f1[sign] for sign in f1 if (truth == sign).any()]
+    return figures | {
+        "accuracy": float(np.mean(truth == predicted)),
+        "macro_f1": float(np.mean(present)),
+        "f1_strength": f1["+"],
+        "f1_gap": f1["-"],
+    }
+
+
+def _counts(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    return float(np.sum(truth & predicted)), float(np.sum(~truth & predicted)), float(np.sum(truth & ~predicted))
+
+
+def polarity_figures(rows: list[LabelledRow], results: list[TagResult]) -> dict:
+    """Strength-or-gap figures on the labelled pairs whose behaviour was found, overall and per register."""
+    pairs = {}
+    for row, result in zip(rows, results):
+        for behaviour, sign in zip(row.labels, row.polarity):
+            strength = result.polarity.get(behaviour)
+            predicted = None if strength is None else ("+" if strength >= 0.5 else "-")
+            pairs.setdefault(row.register, []).append((sign, predicted))
+    figures = _sign_figures([pair for register_pairs in pairs.values() for pair in register_pairs])
+    figures["per_register"] = {register: _sign_figures(pairs[register]) for register in sorted(pairs)}
+    return figures
+
+
+def headline_figures(figures: dict) -> dict:
+    """The headline figures of a metrics dict, rounded, for the model card and MLflow."""
+    keep = ("texts", "macro_f1", "micro_f1", "exact_match", "none_texts", "none_untagged", "none_precision")
+    summary = {k: (round(figures[k], 4) if isinstance(figures[k], float) else figures[k]) for k in keep}
+    summary["f1_per_behaviour"] = {b: round(m["f1"], 4) for b, m in figures["per_behaviour"].items()}
+    if "per_register" in figures:
+        summary["per_register"] = {
+            register: {"texts": m["texts"], "macro_f1": round(m["macro_f1"], 4)}
+            for register, m in figures["per_register"].items()
+        }
+    if "polarity" in figures:
+        summary["polarity"] = {
+            k: round(figures["polarity"][k], 4) if isinstance(figures["polarity"][k], float) else figures["polarity"][k]
+            for k in ("pairs", "found", "coverage", "accuracy", "macro_f1")
+        }
+    return summary
