@@ -64,6 +64,7 @@ SHORT_REGISTERS = {  # column headings narrow enough for an 80-column terminal
     "coaching_note": "coach",
     "feedback_360": "360",
     "staff_survey": "staff",
+    "organisational": "org",
     "brainstorm": "brain",
     "framework": "frame",
 }

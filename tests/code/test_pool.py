@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.data import validate_files
+from pipeline.data.rows import validate_files
 from pipeline.errors import InputError
-from pipeline.pool import (
+from pipeline.data.pool import (
     SEAL_FILE,
     WRITER_COLUMNS,
     PoolText,

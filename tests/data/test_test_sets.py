@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from pipeline.config import PROJECT_ROOT, load_params
-from pipeline.data import labelled_files, near_duplicate_pairs, text_key, validate_files
-from pipeline.encode import CachedEncoder
-from pipeline.pool import SEAL_FILE, load_pool, write_test_parts
-from pipeline.split import read_test_ids
+from pipeline.data.rows import labelled_files, near_duplicate_pairs, text_key, validate_files
+from pipeline.encoders.cached import CachedEncoder
+from pipeline.data.pool import SEAL_FILE, load_pool, write_test_parts
+from pipeline.data.split import read_test_ids
 from pipeline.tagger import embed_texts
 
 LABELLED = PROJECT_ROOT / "labelled"

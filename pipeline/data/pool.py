@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.data import POLARITIES, REGISTERS, LabelledRow, Problem, display_path, labelled_csv_text
+from pipeline.data.rows import POLARITIES, REGISTERS, LabelledRow, Problem, display_path, labelled_csv_text
 from pipeline.errors import InputError
-from pipeline.io import atomic_write_text
+from pipeline.io.files import atomic_write_text
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 
