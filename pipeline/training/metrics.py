@@ -56,6 +56,28 @@ def multilabel_metrics(Y_true: np.ndarray, Y_pred: np.ndarray, ids: tuple[str, .
     }
 
 
+def macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
+    """Mean F1 over the behaviours present in `Y_true` (as `multilabel_metrics` counts it), vectorised."""
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    tp = (Y_true & Y_pred).sum(axis=0)
+    denominator = Y_true.sum(axis=0) + Y_pred.sum(axis=0)
+    present = Y_true.sum(axis=0) > 0
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp), dtype=float), where=denominator > 0)
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
+def bootstrap_interval(
+    Y_true: np.ndarray, Y_pred: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13
+) -> tuple[float, float]:
+    """The `level` percentile interval of macro-F1 over texts drawn with replacement."""
+    rng = np.random.default_rng(seed)
+    n = len(Y_true)
+    draws = [macro_f1(Y_true[idx], Y_pred[idx]) for idx in rng.integers(0, n, size=(resamples, n))]
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
     """Figures overall and for each register present."""
     figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)

@@ -13,6 +13,7 @@ import pytest
 from pipeline.config import PROJECT_ROOT, load_params
 from pipeline.data.rows import labelled_files, near_duplicate_pairs, text_key, validate_files
 from pipeline.encoders.cached import CachedEncoder
+from pipeline.data.pairs import pair_part, read_pairs
 from pipeline.data.pool import SEAL_FILE, load_pool, write_test_parts
 from pipeline.data.split import read_test_ids
 from pipeline.tagger import embed_texts
@@ -23,7 +24,11 @@ NEW_WRITERS = LABELLED / "newwriters"
 
 @pytest.fixture(scope="module")
 def sides(taxonomy) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """(id, text, source) of every test row, and of every training row (gold training rows and the pool)."""
+    """(id, text, source) of every test row and every training row.
+
+    Test: the gold test split, the new writers' parts, the test half of the contrast
+    pairs. Training: the other gold rows, the pool, the training half of the pairs.
+    """
     gold, problems = validate_files(labelled_files(LABELLED), taxonomy)
     assert problems == []
     test_ids = read_test_ids(LABELLED / "test_ids.txt")
@@ -31,9 +36,12 @@ def sides(taxonomy) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, st
     assert problems == []
     pool, problems = load_pool(LABELLED / "pool", taxonomy)
     assert problems == []
-    tests = [(r.id, r.text, r.source) for r in gold if r.id in test_ids] + [(r.id, r.text, r.source) for r in new_writers]
-    training = [(r.id, r.text, r.source) for r in gold if r.id not in test_ids] + [(t.id, t.text, t.source) for t in pool]
-    return tests, training
+    pairs, problems = read_pairs(LABELLED / "pairs", taxonomy)
+    assert problems == []
+    pair_rows = {part: [row for pair in pairs if pair_part(pair.pair_id) == part for row in pair.rows("pairs")] for part in ("train", "test")}
+    tests = [(r.id, r.text, r.source) for r in [*(r for r in gold if r.id in test_ids), *new_writers, *pair_rows["test"]]]
+    training = [(r.id, r.text, r.source) for r in [*(r for r in gold if r.id not in test_ids), *pair_rows["train"]]]
+    return tests, training + [(t.id, t.text, t.source) for t in pool]
 
 
 def test_the_sealed_final_part_is_unchanged():
