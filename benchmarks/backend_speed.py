@@ -25,14 +25,13 @@ from pathlib import Path
 import onnxruntime
 import torch
 
-from pipeline.backends import BACKENDS, backend_model_dir
 from pipeline.config import load_params
-from pipeline.data import labelled_files, load_labelled
-from pipeline.evaluate import tagger_report
-from pipeline.model import load_model
-from pipeline.split import partition, read_test_ids
-from pipeline.tagger import Tagger, model_encoder, tag_in_chunks
+from pipeline.data.split import load_split
+from pipeline.model.backend import BACKENDS, backend_model_dir, model_encoder
+from pipeline.model.folder import load_model
+from pipeline.tagger import Tagger, tag_in_chunks
 from pipeline.taxonomy import load_taxonomy
+from pipeline.training.evaluate import tagger_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,8 +69,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params, taxonomy = load_params(), load_taxonomy()
-    rows = load_labelled(labelled_files(ROOT / "labelled"), taxonomy)
-    _, test_rows = partition(rows, read_test_ids(ROOT / "labelled" / "test_ids.txt"))
+    rows, _, test_rows = load_split(ROOT / "labelled", taxonomy)
     texts = varied_texts([r.text for r in rows], args.texts)
     words = sorted(len(t.split()) for t in texts)
     print(f"machine: {machine()}")
@@ -94,11 +92,11 @@ def main() -> None:
 
     print(f"{'backend':<10} {'load s':>7} {'rows/s':>8} {'× torch':>8} {'macro-F1':>9} {'micro-F1':>9} {'none untagged':>14}")
     for backend, tagger in taggers.items():
-        report = tagger_report(tagger, test_rows, taxonomy, params.score.chunk_size)
+        figures = tagger_figures(tagger, test_rows, taxonomy, params.score.chunk_size)
         ratio = f"{best[backend] / best['torch']:8.2f}" if "torch" in best else f"{'–':>8}"
         print(
-            f"{backend:<10} {load_seconds[backend]:7.1f} {best[backend]:8.1f} {ratio} {report['macro_f1']:9.3f} "
-            f"{report['micro_f1']:9.3f} {report['none_untagged']:14.3f}"
+            f"{backend:<10} {load_seconds[backend]:7.1f} {best[backend]:8.1f} {ratio} {figures['macro_f1']:9.3f} "
+            f"{figures['micro_f1']:9.3f} {figures['none_untagged']:14.3f}"
         )
 
 

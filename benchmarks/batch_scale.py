@@ -30,10 +30,10 @@ from pathlib import Path
 import pandas as pd
 from score_speed import machine
 
-from pipeline.backends import BACKENDS
 from pipeline.config import load_params
-from pipeline.data import labelled_files, load_labelled
-from pipeline.encode import SentenceTransformerEncoder
+from pipeline.data.rows import labelled_files, load_labelled
+from pipeline.encoders.transformer import SentenceTransformerEncoder
+from pipeline.model.backend import BACKENDS
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
 

@@ -28,8 +28,8 @@ import torch
 
 from pipeline import cli
 from pipeline.config import load_params
-from pipeline.data import labelled_files, load_labelled
-from pipeline.encode import SentenceTransformerEncoder
+from pipeline.data.rows import labelled_files, load_labelled
+from pipeline.encoders.transformer import SentenceTransformerEncoder
 from pipeline.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score_speed import machine  # noqa: E402  (the same machine line as the other benchmark)
 
 from pipeline.config import load_params  # noqa: E402
-from pipeline.data import labelled_files, load_labelled  # noqa: E402
-from pipeline.model import load_model  # noqa: E402
+from pipeline.data.rows import labelled_files, load_labelled  # noqa: E402
+from pipeline.model.folder import load_model  # noqa: E402
 from pipeline.serve import create_app  # noqa: E402
 from pipeline.tagger import Tagger, text_pieces  # noqa: E402
 from pipeline.taxonomy import load_taxonomy  # noqa: E402

@@ -13,27 +13,26 @@ import dataclasses
 import itertools
 
 from pipeline.config import PROJECT_ROOT, load_params
-from pipeline.data import label_matrix, labelled_files, load_labelled
-from pipeline.encode import load_encoder
-from pipeline.evaluate import multilabel_metrics
-from pipeline.heads import make_head
-from pipeline.split import partition, read_test_ids
+from pipeline.data.rows import label_matrix
+from pipeline.data.split import load_split
+from pipeline.encoders.load import load_encoder
+from pipeline.model.heads import make_head
 from pipeline.tagger import embed_texts
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.train import (
+from pipeline.training.fit import (
     choose_thresholds,
     gated,
     out_of_fold_probabilities,
     text_probabilities,
     with_any_column,
 )
+from pipeline.training.metrics import multilabel_metrics
 
 
 def main() -> None:
     params, taxonomy = load_params(), load_taxonomy()
-    rows = load_labelled(labelled_files(PROJECT_ROOT / "labelled"), taxonomy)
-    train, test = partition(rows, read_test_ids(PROJECT_ROOT / "labelled" / "test_ids.txt"))
+    _, train, test = load_split(PROJECT_ROOT / "labelled", taxonomy)
     encoder, splitter = load_encoder(params.encoder), SentenceSplitter(params.text)
     train_emb = embed_texts([r.text for r in train], splitter, encoder)
     test_emb = embed_texts([r.text for r in test], splitter, encoder)

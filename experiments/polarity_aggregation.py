@@ -15,19 +15,17 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.config import PROJECT_ROOT, load_params
-from pipeline.data import labelled_files, load_labelled
-from pipeline.evaluate import polarity_report
-from pipeline.model import load_model
-from pipeline.split import partition, read_test_ids
+from pipeline.data.split import load_split
+from pipeline.model.folder import load_model
 from pipeline.tagger import POLARITY_AGGREGATIONS, Tagger, tag_in_chunks
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
+from pipeline.training.metrics import polarity_figures
 
 
 def main() -> None:
     params, taxonomy = load_params(), load_taxonomy()
-    rows = load_labelled(labelled_files(PROJECT_ROOT / "labelled"), taxonomy)
-    _, test = partition(rows, read_test_ids(PROJECT_ROOT / "labelled" / "test_ids.txt"))
+    test = load_split(PROJECT_ROOT / "labelled", taxonomy).test
     mixed = [r for r in test if {"+", "-"} <= set(r.polarity)]
     model = load_model(PROJECT_ROOT / "models" / "default", taxonomy.ids)
     tagger = Tagger(model, splitter=SentenceSplitter(params.text))
@@ -36,8 +34,8 @@ def main() -> None:
     for how in POLARITY_AGGREGATIONS:
         tagger.model = dataclasses.replace(model, polarity_aggregation=how)
         results = tag_in_chunks(tagger, [r.text for r in test], params.score.chunk_size)
-        overall = polarity_report(test, results)
-        on_mixed = polarity_report(mixed, [result for row, result in zip(test, results) if row in mixed])
+        overall = polarity_figures(test, results)
+        on_mixed = polarity_figures(mixed, [result for row, result in zip(test, results) if row in mixed])
         shipped = "  (shipped)" if how == model.polarity_aggregation else ""
         print(
             f"{how:<12}{overall['accuracy']:>10.3f}{overall['macro_f1']:>10.3f}{overall['found']:>13}"
