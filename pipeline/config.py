@@ -73,6 +73,26 @@ class DataParams:
 
 
 @dataclass(frozen=True)
+class PoolParams:
+    """The soft-labelled pool (`labelled/pool/`) and the targets `behaviours labelled stats` reports against.
+
+    A text counts once it has `min_votes` votes (the writer's and independent readers').
+    A behaviour "carried" by a text is one at least half its votes name; `min_gap_share`
+    is the share of those carried as a gap (`-`). Sentence-labelled notes are texts of
+    two or more sentences with readers' sentence votes; pairs are contrast pairs.
+    """
+
+    min_votes: int = 3
+    min_texts: int = 20000
+    min_organisational: int = 3000
+    min_sentence_labelled: int = 3000
+    min_pairs: int = 600
+    min_per_behaviour: int = 1200
+    min_gap_share: float = 0.30
+    min_no_behaviour: int = 3000
+
+
+@dataclass(frozen=True)
 class SplitParams:
     """The fixed test split; texts whose vectors are at least `group_cosine` alike stay on one side."""
 
@@ -220,6 +240,7 @@ class Params:
     encoder: EncoderParams = field(default_factory=EncoderParams)
     text: TextParams = field(default_factory=TextParams)
     data: DataParams = field(default_factory=DataParams)
+    pool: PoolParams = field(default_factory=PoolParams)
     split: SplitParams = field(default_factory=SplitParams)
     train: TrainParams = field(default_factory=TrainParams)
     finetune: FinetuneParams = field(default_factory=FinetuneParams)

@@ -51,7 +51,9 @@ from pipeline.data.rows import (
     validate_files,
 )
 from pipeline.data.split import TEST_IDS, make_test_split, read_test_ids, write_test_ids
-from pipeline.data.stats import corpus_stats, coverage_gaps
+from pipeline.data.pairs import read_pairs
+from pipeline.data.pool import load_pool
+from pipeline.data.stats import corpus_stats, coverage_gaps, pool_gaps, pool_stats
 from pipeline.errors import InputError
 from pipeline.taxonomy import load_taxonomy
 from pipeline.training.fit import out_of_fold_probabilities
@@ -97,20 +99,48 @@ def labelled_stats(
     params_file: ParamsOption = DEFAULT_PARAMS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts and gaps as JSON.")] = False,
 ) -> None:
-    """Rows per behaviour × register × polarity, and the gaps against the targets (params.yaml, data:)."""
+    """Gold rows per behaviour × register × polarity, the pool's counts, and the gaps against the targets (params.yaml, data: and pool:)."""
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     stats = corpus_stats(load_labelled(labelled_files(labelled), taxonomy), taxonomy)
     gaps = coverage_gaps(stats, params.data)
+    pool_figures = None
+    if (labelled / "pool").is_dir():  # a labelled folder of one's own may have no pool
+        pool, _ = load_pool(labelled / "pool", taxonomy)
+        pairs, _ = read_pairs(labelled / "pairs", taxonomy)
+        pool_figures = pool_stats(pool, len(pairs), taxonomy, params.pool.min_votes)
+        gaps += pool_gaps(pool_figures, params.pool)
     if as_json:
-        gap_list = [dataclasses.asdict(g) for g in gaps]
-        print(json.dumps({"stats": stats, "params": dataclasses.asdict(params.data), "gaps": gap_list}, indent=2))
+        report = {"stats": stats, "params": dataclasses.asdict(params.data), "gaps": [dataclasses.asdict(g) for g in gaps]}
+        if pool_figures is not None:
+            report |= {"pool": pool_figures, "pool_params": dataclasses.asdict(params.pool)}
+        print(json.dumps(report, indent=2))
         return
     _print_stats(stats, params.data)
+    if pool_figures is not None:
+        console.print()
+        _print_pool(pool_figures, params.pool.min_votes)
     for gap in gaps:
         console.print(str(gap), style="bold yellow", markup=False, highlight=False)
     if not gaps:
         console.print("all targets met", style="green")
+
+
+def _print_pool(stats: dict, min_votes: int) -> None:
+    registers = ", ".join(f"{SHORT_REGISTERS[r]} {n}" for r, n in stats["registers"].items() if n)
+    console.print(
+        f"Pool (labelled/pool): {stats['counted']} of {stats['texts']} texts have {min_votes} votes ({registers}); "
+        f"{stats['sentence_labelled']} sentence-labelled notes; {stats['no_behaviour']} with no behaviour; "
+        f"{stats['pairs']} contrast pairs",
+        highlight=False,
+    )
+    table = Table(title="Pool texts carrying each behaviour (at least half the votes)", box=box.SIMPLE_HEAD, show_edge=False)
+    for column in ("behaviour", "texts", "gaps (-)"):
+        table.add_column(column, justify="left" if column == "behaviour" else "right")
+    for behaviour_id, b in stats["behaviours"].items():
+        share = "–" if b["gap_share"] is None else f"{b['gap_share']:.0%}"
+        table.add_row(behaviour_id, str(b["texts"]), share)
+    console.print(table)
 
 
 def _print_stats(stats: dict, targets: DataParams) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.config import DataParams
+from pipeline.config import DataParams, PoolParams
+from pipeline.data.pool import PoolText
 from pipeline.data.rows import REGISTERS, USER_REGISTERS, LabelledRow
 from pipeline.taxonomy import Taxonomy
 
@@ -108,4 +109,53 @@ def coverage_gaps(stats: dict, targets: DataParams) -> list[Gap]:
             f"(target {targets.min_multi_label_share:.0%})"
         )
         gaps.append(Gap("min_multi_label_share", "corpus", multi, targets.min_multi_label_share, message))
+    return gaps
+
+
+def pool_stats(texts: list[PoolText], pairs: int, taxonomy: Taxonomy, min_votes: int) -> dict:
+    """Counts of the pool, JSON-ready: texts with `min_votes` votes, and what at least half their votes carry."""
+    counted = [text for text in texts if len(text.votes) >= min_votes]
+    carried = {b: [text.polarity(b) for text in counted if text.share(b) >= 0.5] for b in taxonomy.ids}
+    sentence_labelled = sum(
+        1 for text in counted if text.sentences and len(text.sentences) > 1 and text.sentence_shares(taxonomy.ids[0]) is not None
+    )
+    return {
+        "texts": len(texts),
+        "counted": len(counted),
+        "registers": {register: sum(text.register == register for text in counted) for register in REGISTERS},
+        "sentence_labelled": sentence_labelled,
+        "pairs": pairs,
+        "behaviours": {
+            b: {
+                "texts": len(signs),
+                "gaps": signs.count("-"),
+                "gap_share": round(signs.count("-") / len(signs), 4) if signs else None,
+            }
+            for b, signs in carried.items()
+        },
+        "no_behaviour": sum(1 for text in counted if not any(text.share(b) >= 0.5 for b in taxonomy.ids)),
+    }
+
+
+def pool_gaps(stats: dict, targets: PoolParams) -> list[Gap]:
+    """Every pool target in `targets` that `stats` (from `pool_stats`) does not meet."""
+    gaps = []
+    for key, value, what in (
+        ("min_texts", stats["counted"], f"texts with {targets.min_votes} votes"),
+        ("min_organisational", stats["registers"]["organisational"], "organisational texts"),
+        ("min_sentence_labelled", stats["sentence_labelled"], "sentence-labelled notes"),
+        ("min_pairs", stats["pairs"], "contrast pairs"),
+        ("min_no_behaviour", stats["no_behaviour"], "texts with no behaviour"),
+    ):
+        required = getattr(targets, key)
+        if value < required:
+            gaps.append(Gap(f"pool.{key}", "pool", value, required, f"pool: {value} {what} (target {required})"))
+    for behaviour_id, b in stats["behaviours"].items():
+        if b["texts"] < targets.min_per_behaviour:
+            message = f"pool: {behaviour_id} carried by {b['texts']} texts (target {targets.min_per_behaviour})"
+            gaps.append(Gap("pool.min_per_behaviour", behaviour_id, b["texts"], targets.min_per_behaviour, message))
+        if (b["gap_share"] or 0.0) < targets.min_gap_share:
+            share = b["gap_share"] or 0.0
+            message = f"pool: {behaviour_id} {share:.0%} gaps (target {targets.min_gap_share:.0%})"
+            gaps.append(Gap("pool.min_gap_share", behaviour_id, share, targets.min_gap_share, message))
     return gaps
