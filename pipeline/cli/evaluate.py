@@ -24,6 +24,7 @@ from pipeline.cli.app import (
     print_figures,
 )
 from pipeline.config import DEFAULT_PARAMS, Params, load_params
+from pipeline.data.pairs import pair_part, read_pairs
 from pipeline.data.rows import load_labelled
 from pipeline.data.split import TEST_IDS, load_split
 from pipeline.errors import InputError
@@ -33,7 +34,7 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.tracking.promote import challenge
 from pipeline.tracking.runs import log_evaluation, log_experiment, record_promotion
 from pipeline.training import comparisons
-from pipeline.training.evaluate import evaluate_tagger, write_evaluation
+from pipeline.training.evaluate import evaluate_tagger, pair_figures, write_evaluation
 from pipeline.training.experiments import ExperimentPaths, run_experiments
 
 EXPERIMENT_PATHS = ExperimentPaths()
@@ -70,6 +71,10 @@ def evaluate(
             help="Instead: notes of 5, 20 and 60 test answers (2 showing behaviours), tagged with each aggregation.",
         ),
     ] = False,
+    pairs: Annotated[
+        bool,
+        typer.Option("--pairs", help="Instead: the test half of the contrast pairs (labelled/pairs/), ranked the right way round?"),
+    ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
     track: TrackOption = True,
     metrics: Annotated[Optional[Path], typer.Option(help="Also write the figures to this JSON file.")] = None,
@@ -84,6 +89,9 @@ def evaluate(
         return
     if long_notes:
         _long_notes(labelled, model_dir, params, taxonomy, as_json)
+        return
+    if pairs:
+        _pairs(labelled, model_dir, params, taxonomy, backend, as_json)
         return
     if files:
         rows = load_labelled(files, taxonomy)
@@ -119,6 +127,28 @@ def _long_notes(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxon
         cells = [f"{m[a]['macro_f1']:.3f} / {m[a]['micro_f1']:.3f} / {m[a]['tags_per_note']:.1f}" for a in AGGREGATIONS]
         table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
     console.print(table)
+
+
+def _pairs(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, backend: str | None, as_json: bool) -> None:
+    pairs, problems = read_pairs(labelled / "pairs", taxonomy)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) in the contrast pairs, first: {problems[0]}")
+    test_pairs = [pair for pair in pairs if pair_part(pair.pair_id) == "test"]
+    if not test_pairs:
+        raise InputError(f"no contrast pairs in {labelled / 'pairs'}")
+    figures = pair_figures(load_tagger(model_dir, params, taxonomy.ids, backend), test_pairs, params.score.chunk_size)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    table = Table(title=f"Contrast pairs (test half, {figures['pairs']}): ranked the right way round")
+    for column in ("kind", "pairs", "right", "share", "90% interval"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for kind, f in [*figures["per_kind"].items(), ("all", figures)]:
+        low, high = f["interval_90"]
+        table.add_row(kind, str(f["pairs"]), str(f["right"]), f"{f['share']:.3f}", f"{low:.3f}–{high:.3f}")
+    console.print(table)
+    found = figures["per_kind"]["polarity"]["found_in_both"]
+    console.print(f"polarity pairs with the behaviour tagged in both texts: {found}", highlight=False)
 
 
 def _compare(

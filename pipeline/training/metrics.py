@@ -78,6 +78,16 @@ def bootstrap_interval(
     return float(low), float(high)
 
 
+def share_interval(flags: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13) -> tuple[float, float]:
+    """The `level` percentile bootstrap interval of the share of true `flags`."""
+    flags = np.asarray(flags, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = flags[rng.integers(0, len(flags), size=(resamples, len(flags)))].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
     """Figures overall and for each register present."""
     figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)
