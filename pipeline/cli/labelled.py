@@ -79,18 +79,27 @@ def labelled_validate(
     params_file: ParamsOption = DEFAULT_PARAMS,
     cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
-    """Check schema, ids, polarity alignment, empty texts, duplicates and near duplicates; exit 2 on any problem."""
-    params = load_params(params_file)
-    rows, problems = validate_files(files or labelled_files(labelled), load_taxonomy())
+    """Check schema, ids, polarity alignment, empty texts, duplicates and near duplicates (and the pool's votes); exit 2 on any problem."""
+    params, taxonomy = load_params(params_file), load_taxonomy()
+    rows, problems = validate_files(files or labelled_files(labelled), taxonomy)
     if len(rows) > 1:
         vectors = embed_labelled([r.text for r in rows], params, cache)[0].text_vectors()
         problems = by_position(problems + near_duplicate_problems(rows, vectors, params.data.near_duplicate_cosine))
+    batches = []
+    if not files:  # the whole folder: its pool, new writers' batches and contrast pairs too
+        for folder in (labelled / "pool", labelled / "newwriters"):
+            texts, folder_problems = load_pool(folder, taxonomy)
+            batches.append(f"{len(texts)} in {display_path(folder)}")
+            problems += folder_problems
+        pairs, pair_problems = read_pairs(labelled / "pairs", taxonomy)
+        problems += pair_problems
     print_problems(problems)
     if problems:
         err_console.print(f"{len(problems)} problem(s) in labelled data")
         raise typer.Exit(2)
     threshold = params.data.near_duplicate_cosine
-    console.print(f"{len(rows)} labelled rows, no problems (near duplicates: cosine ≥ {threshold})")
+    extra = f"; texts in batches: {', '.join(batches)}; {len(pairs)} contrast pairs" if batches else ""
+    console.print(f"{len(rows)} labelled rows, no problems (near duplicates: cosine ≥ {threshold}){extra}", highlight=False)
 
 
 @labelled_app.command("stats")
