@@ -37,7 +37,7 @@ from pipeline.data.additions import (
     with_rows_appended,
     write_files,
 )
-from pipeline.data.dataset import dataset_card, save_dataset, to_dataset_dict
+from pipeline.data.dataset import dataset_card, pool_dataset, save_dataset, to_dataset_dict
 from pipeline.data.label_check import suspects
 from pipeline.data.rows import (
     REGISTERS,
@@ -292,8 +292,15 @@ def labelled_export(
     taxonomy = load_taxonomy()
     rows = load_labelled(labelled_files(labelled), taxonomy)
     dataset = to_dataset_dict(rows, read_test_ids(labelled / TEST_IDS), taxonomy)
-    save_dataset(dataset, dataset_card(dataset, taxonomy), to, force)
-    console.print(f"train {len(dataset['train'])} rows, test {len(dataset['test'])} rows → {to}", highlight=False)
+    pool = None
+    if (labelled / "pool").is_dir():
+        texts, problems = load_pool(labelled / "pool", taxonomy)
+        if problems:
+            raise InputError(f"{len(problems)} problem(s) in the pool (run `behaviours labelled validate`), first: {problems[0]}")
+        pool = pool_dataset(texts, taxonomy)
+    save_dataset(dataset, dataset_card(dataset, taxonomy, pool), to, force, pool)
+    in_pool = f", pool {len(pool)} texts" if pool is not None else ""
+    console.print(f"train {len(dataset['train'])} rows, test {len(dataset['test'])} rows{in_pool} → {to}", highlight=False)
 
 
 @labelled_app.command("check")

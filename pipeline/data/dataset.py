@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.data.pool import PoolText
 from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.data.split import partition
 from pipeline.errors import InputError
@@ -31,6 +32,14 @@ SOURCES = {  # the part of `source` before the colon → what those rows are
     "every name is invented",
     "added": "rows added later with `behaviours labelled add` (the rest of `source` names the batch)",
 }
+POOL_COLUMNS = [  # the soft-labelled pool, exported apart from the gold rows
+    ["`id`, `text`, `register`, `source`, `batch`", "string", "as in the gold rows; `source` of a real passage is its page address"],
+    ["`votes`", "list of {voter, labels}", "every vote: `writer` or a reader's id, and its tags (`trust-`, `delivery+`)"],
+    ["`soft_labels`", "float32 × 13", "per behaviour, in the label order, the share of votes that carry it"],
+    ["`polarity`", "string × 13", "per behaviour, the majority sign of the votes carrying it; empty when none does"],
+    ["`sentences`", "list of string", "the sentences the readers labelled (empty when the batch has no reader input)"],
+    ["`sentence_soft_labels`", "list of float32 × 13", "per sentence, the share of readers' votes tagging each behaviour there"],
+]
 
 
 def dataset_features(taxonomy: Taxonomy) -> Features:
@@ -79,6 +88,46 @@ def to_dataset_dict(rows: list[LabelledRow], test_ids: set[str], taxonomy: Taxon
     return DatasetDict(splits)
 
 
+def pool_dataset(texts: list[PoolText], taxonomy: Taxonomy) -> Dataset:
+    """The pool with its votes and soft labels, text and sentence level (`labelled/README.md`)."""
+    from datasets import Dataset, Features, List, Value  # datasets is a slow import: only when exporting
+
+    features = Features(
+        {
+            "id": Value("string"),
+            "text": Value("string"),
+            "register": Value("string"),
+            "source": Value("string"),
+            "batch": Value("string"),
+            "votes": List({"voter": Value("string"), "labels": List(Value("string"))}),
+            "soft_labels": List(Value("float32"), length=len(taxonomy)),
+            "polarity": List(Value("string"), length=len(taxonomy)),
+            "sentences": List(Value("string")),
+            "sentence_soft_labels": List(List(Value("float32"), length=len(taxonomy))),
+        }
+    )
+
+    def sentence_labels(text: PoolText) -> list[list[float]]:
+        shares = [text.sentence_shares(b) for b in taxonomy.ids]
+        if text.sentences is None or shares[0] is None:
+            return []
+        return [[share[i] for share in shares] for i in range(len(text.sentences))]
+
+    columns = {
+        "id": [t.id for t in texts],
+        "text": [t.text for t in texts],
+        "register": [t.register for t in texts],
+        "source": [t.source for t in texts],
+        "batch": [t.batch for t in texts],
+        "votes": [[{"voter": v.voter, "labels": [f"{b}{sign}" for b, sign in v.labels.items()]} for v in t.votes] for t in texts],
+        "soft_labels": [[t.share(b) for b in taxonomy.ids] for t in texts],
+        "polarity": [[t.polarity(b) or "" for b in taxonomy.ids] for t in texts],
+        "sentences": [list(t.sentences or ()) for t in texts],
+        "sentence_soft_labels": [sentence_labels(t) for t in texts],
+    }
+    return Dataset.from_dict(columns, features=features, split="pool")
+
+
 def rows_from_split(split: Dataset) -> list[LabelledRow]:
     """The rows of one split; `file` is the split's name and `line` the row's place in it (from 1)."""
     name = str(split.split or "dataset")
@@ -96,7 +145,7 @@ def _table(header: list[str], lines: list[list[object]]) -> list[str]:
     return out + ["| " + " | ".join(map(str, line)) + " |" for line in lines]
 
 
-def dataset_card(dataset: DatasetDict, taxonomy: Taxonomy) -> str:
+def dataset_card(dataset: DatasetDict, taxonomy: Taxonomy, pool: Dataset | None = None) -> str:
     """README.md for the exported folder: counts, columns, label order, provenance and licence."""
     names = list(dataset)
     rows = {name: rows_from_split(dataset[name]) for name in names}
@@ -185,6 +234,7 @@ def dataset_card(dataset: DatasetDict, taxonomy: Taxonomy) -> str:
             [[f"`{s}`", *(by_source[name][s] for name in names), SOURCES.get(s, "see `source`")] for s in sources],
         ),
         "",
+        *(_pool_section(pool) if pool is not None else []),
         "## Licence",
         "",
         "Mixed, hence `license: other`. The framework descriptions and the brainstorm comments are public text "
@@ -196,8 +246,24 @@ def dataset_card(dataset: DatasetDict, taxonomy: Taxonomy) -> str:
     return "\n".join(lines)
 
 
-def save_dataset(dataset: DatasetDict, card: str, folder: Path, force: bool = False) -> None:
-    """Write `dataset/` (save_to_disk), `<split>.parquet` and `README.md` into a sibling folder, then swap it in.
+def _pool_section(pool: Dataset) -> list[str]:
+    votes = Counter(len(v) for v in pool["votes"])
+    return [
+        "## The soft-labelled pool",
+        "",
+        f"`pool/` (`datasets.load_from_disk`) and `pool.parquet`: {len(pool)} texts written in batches and voted on "
+        "by independent readers, kept apart from the gold rows above "
+        f"(votes per text: {', '.join(f'{n}: {c}' for n, c in sorted(votes.items()))}). How they were made, the soft "
+        "labels and the agreement between votes: `labelled/README.md`.",
+        "",
+        *_table(["column", "type", "meaning"], POOL_COLUMNS),
+        "",
+    ]
+
+
+def save_dataset(dataset: DatasetDict, card: str, folder: Path, force: bool = False, pool: Dataset | None = None) -> None:
+    """Write `dataset/` (save_to_disk), `<split>.parquet`, `pool/` and `pool.parquet` (when given) and `README.md`
+    into a sibling folder, then swap it in.
 
     An existing folder that is not empty is refused unless `force`; a failure leaves no half-written folder.
     """
@@ -215,4 +281,7 @@ def save_dataset(dataset: DatasetDict, card: str, folder: Path, force: bool = Fa
         dataset.save_to_disk(str(staging / "dataset"))
         for name, split in dataset.items():
             split.to_parquet(str(staging / f"{name}.parquet"))
+        if pool is not None:
+            pool.save_to_disk(str(staging / "pool"))
+            pool.to_parquet(str(staging / "pool.parquet"))
         (staging / "README.md").write_text(card, encoding="utf-8")
