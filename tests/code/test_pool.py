@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.data.rows import validate_files
 from pipeline.errors import InputError
+from pipeline.data.dataset import pool_dataset
 from pipeline.data.pool import (
     SEAL_FILE,
     WRITER_COLUMNS,
@@ -199,3 +200,17 @@ def test_excluded_ids_stay_out_of_both_parts(tmp_path, splitter, taxonomy):
     written = write_test_parts(folder, taxonomy)
     rows, _ = validate_files([written["dev"][0], written["final"][0]], taxonomy)
     assert sorted(row.id for row in rows) == ["b1-0001", "b1-0003"]
+
+
+def test_the_pool_exports_with_votes_and_soft_labels(tmp_path, splitter, taxonomy):
+    folder = voted_test_folder(tmp_path, splitter, taxonomy)
+    texts, _ = load_pool(folder, taxonomy)
+    dataset = pool_dataset(texts, taxonomy)
+    first = dataset[0]
+    trust = taxonomy.ids.index("trust")
+    assert len(dataset) == 3 and first["id"] == "b1-0001"
+    assert [vote["voter"] for vote in first["votes"]] == ["writer", "r1", "r2"]
+    assert first["soft_labels"][trust] == 1.0 and sum(first["soft_labels"]) == 1.0
+    assert first["polarity"][trust] == "+" and first["polarity"].count("") == len(taxonomy) - 1
+    assert len(first["sentence_soft_labels"]) == len(first["sentences"]) == 2
+    assert first["sentence_soft_labels"][0][trust] == 1.0 and first["sentence_soft_labels"][1][trust] == 0.0
