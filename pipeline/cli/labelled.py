@@ -24,24 +24,11 @@ from pipeline.cli.app import (
     print_problems,
 )
 from pipeline.config import DEFAULT_PARAMS, DataParams, load_params
-from pipeline.data.additions import (
-    Match,
-    Plan,
-    Prefer,
-    corpus_problems,
-    current_text,
-    plan_addition,
-    read_new_rows,
-    relabelled,
-    with_labels_replaced,
-    with_rows_appended,
-    write_files,
-)
+from pipeline.data.additions import Addition, AdditionRefused, Match, Prefer, add_labelled
 from pipeline.data.dataset import dataset_card, pool_dataset, save_dataset, to_dataset_dict
 from pipeline.data.label_check import suspects
 from pipeline.data.rows import (
     REGISTERS,
-    LabelledRow,
     by_position,
     display_path,
     label_matrix,
@@ -215,42 +202,15 @@ def labelled_add(
     labelled: LabelledOption = DEFAULT_LABELLED,
 ) -> None:
     """Add newly labelled rows: skip duplicates, settle or refuse conflicts, append with provenance, check first."""
-    taxonomy = load_taxonomy()
-    files = [path.resolve() for path in labelled_files(labelled)]
-    target = (to or labelled / ADDED_FILE).resolve()
-    if target.suffix.lower() != ".csv" or target.parent != Path(labelled).resolve():
-        raise InputError(f"{to}: --to must name a .csv file in {labelled}")
-    existing = load_labelled(files, taxonomy)
-    used_ids = {r.id for r in existing}
-    new_rows, problems, empty = read_new_rows(new_file, taxonomy, used_ids, text_column, register, source)
-    if problems:
-        print_problems(problems)
-        raise InputError(f"{new_file}: {len(problems)} problem(s) in the new rows; nothing written")
-    plan = plan_addition(existing, new_rows)
-    if plan.clashes:
-        _print_matches(plan.clashes, "labelled differently in the same file as")
-        raise InputError(f"{new_file}: {len(plan.clashes)} text(s) repeated with different labels; nothing written")
-    if plan.conflicts and prefer is None:
-        _print_matches(plan.conflicts, "labelled differently from")
-        raise InputError(
-            f"{len(plan.conflicts)} text(s) already labelled differently; nothing written "
-            "(say which labels win with --prefer new or --prefer existing)"
+    try:
+        addition = add_labelled(
+            new_file, labelled, load_taxonomy(), to or labelled / ADDED_FILE, prefer, text_column, register, source
         )
-    changed = relabelled(plan.conflicts, prefer) if prefer else []
-    by_name = {display_path(path): path for path in files}
-    contents = {
-        by_name[name]: with_labels_replaced(current_text(by_name[name]), [r for r in changed if r.file == name])
-        for name in dict.fromkeys(r.file for r in changed)
-    }
-    if plan.added:
-        contents[target] = with_rows_appended(contents.get(target, current_text(target)), plan.added)
-    after = {display_path(p): contents[p] if p in contents else current_text(p) for p in sorted({*files, *contents})}
-    problems = corpus_problems(after, taxonomy)
-    if problems:
-        print_problems(problems)
-        raise InputError(f"the labelled data would have {len(problems)} problem(s) after adding; nothing written")
-    write_files(contents)
-    _print_addition(plan, prefer, changed, empty, display_path(target), read_test_ids(labelled / TEST_IDS))
+    except AdditionRefused as refused:
+        print_problems(refused.problems)
+        _print_matches(refused.matches, refused.how)
+        raise
+    _print_addition(addition, display_path(addition.target), read_test_ids(labelled / TEST_IDS))
 
 
 def _print_matches(matches: list[Match], how: str) -> None:
@@ -262,12 +222,11 @@ def _print_matches(matches: list[Match], how: str) -> None:
         )
 
 
-def _print_addition(
-    plan: Plan, prefer: Prefer | None, changed: list[LabelledRow], empty: int, target: str, test_ids: set[str]
-) -> None:
+def _print_addition(addition: Addition, target: str, test_ids: set[str]) -> None:
+    plan, changed, empty = addition.plan, addition.changed, addition.empty
     _print_matches(plan.duplicates, "skipped: same text and labels as")
     if plan.conflicts:
-        _print_matches(plan.conflicts, f"{prefer.value} labels kept:")
+        _print_matches(plan.conflicts, f"{addition.prefer.value} labels kept:")
     console.print(f"added {len(plan.added)}" + (f" → {target}" if plan.added else ""), highlight=False)
     console.print(f"skipped duplicates {len(plan.duplicates)}", highlight=False)
     relabelled_files = ", ".join(dict.fromkeys(r.file for r in changed))

@@ -33,6 +33,8 @@ from pipeline.data.rows import (
     cross_file_problems,
     display_path,
     labelled_csv_text,
+    labelled_files,
+    load_labelled,
     parse_labelled_text,
     parse_record,
     read_labelled_file,
@@ -265,3 +267,71 @@ def current_text(path: Path) -> str:
         return ""
     with open(path, encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+class AdditionRefused(InputError):
+    """`add_labelled` wrote nothing: the message, and the problems or matches that explain it."""
+
+    def __init__(self, message: str, problems: list[Problem] = (), matches: list[Match] = (), how: str = "") -> None:
+        super().__init__(message)
+        self.problems, self.matches, self.how = list(problems), list(matches), how
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What `add_labelled` did."""
+
+    plan: Plan
+    prefer: Prefer | None
+    changed: list[LabelledRow]  # existing rows given the new labels (`--prefer new`)
+    empty: int  # answers skipped as empty
+    target: Path
+
+
+def add_labelled(
+    new_file: Path,
+    labelled: Path,
+    taxonomy: Taxonomy,
+    target: Path,
+    prefer: Prefer | None = None,
+    text_column: str | None = None,
+    register: str | None = None,
+    source: str | None = None,
+) -> Addition:
+    """Check new rows against the labelled folder and write them (and any relabelling), or raise `AdditionRefused`.
+
+    Nothing is written unless every new row is valid, no text is repeated with other
+    labels, conflicts are settled by `prefer`, and the whole folder would still validate.
+    """
+    files = [path.resolve() for path in labelled_files(labelled)]
+    target = target.resolve()
+    if target.suffix.lower() != ".csv" or target.parent != Path(labelled).resolve():
+        raise InputError(f"{target}: --to must name a .csv file in {labelled}")
+    existing = load_labelled(files, taxonomy)
+    new_rows, problems, empty = read_new_rows(new_file, taxonomy, {r.id for r in existing}, text_column, register, source)
+    if problems:
+        raise AdditionRefused(f"{new_file}: {len(problems)} problem(s) in the new rows; nothing written", problems)
+    plan = plan_addition(existing, new_rows)
+    if plan.clashes:
+        message = f"{new_file}: {len(plan.clashes)} text(s) repeated with different labels; nothing written"
+        raise AdditionRefused(message, matches=plan.clashes, how="labelled differently in the same file as")
+    if plan.conflicts and prefer is None:
+        message = (
+            f"{len(plan.conflicts)} text(s) already labelled differently; nothing written "
+            "(say which labels win with --prefer new or --prefer existing)"
+        )
+        raise AdditionRefused(message, matches=plan.conflicts, how="labelled differently from")
+    changed = relabelled(plan.conflicts, prefer) if prefer else []
+    by_name = {display_path(path): path for path in files}
+    contents = {
+        by_name[name]: with_labels_replaced(current_text(by_name[name]), [r for r in changed if r.file == name])
+        for name in dict.fromkeys(r.file for r in changed)
+    }
+    if plan.added:
+        contents[target] = with_rows_appended(contents.get(target, current_text(target)), plan.added)
+    after = {display_path(p): contents[p] if p in contents else current_text(p) for p in sorted({*files, *contents})}
+    problems = corpus_problems(after, taxonomy)
+    if problems:
+        raise AdditionRefused(f"the labelled data would have {len(problems)} problem(s) after adding; nothing written", problems)
+    write_files(contents)
+    return Addition(plan, prefer, changed, empty, target)

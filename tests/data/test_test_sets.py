@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
