@@ -35,6 +35,10 @@ def labelled_prepare(
         console.print(f"{display_path(batch)}: {count} texts ready for readers", highlight=False)
 
 
+def _shown(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 @labelled_app.command("agreement")
 def labelled_agreement(
     folder: FolderOption = POOL,
@@ -60,17 +64,16 @@ def labelled_agreement(
     )
     for column in ("behaviour", "pairwise F1", "alpha", "same sign"):
         table.add_column(column, justify="left" if column == "behaviour" else "right")
-    shown = lambda value: "–" if value is None else f"{value:.2f}"  # noqa: E731
     for behaviour, b in overall["per_behaviour"].items():
-        table.add_row(behaviour, shown(b["pairwise_f1"]), shown(b["alpha"]), shown(b["polarity_agreement"]))
-    table.add_row("no behaviour", "", shown(overall["no_behaviour_alpha"]), "")
-    table.add_row("macro / mean", shown(overall["pairwise_macro_f1"]), shown(overall["mean_alpha"]), "")
+        table.add_row(behaviour, _shown(b["pairwise_f1"]), _shown(b["alpha"]), _shown(b["polarity_agreement"]))
+    table.add_row("no behaviour", "", _shown(overall["no_behaviour_alpha"]), "")
+    table.add_row("macro / mean", _shown(overall["pairwise_macro_f1"]), _shown(overall["mean_alpha"]), "")
     console.print(table)
     by_register = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for column in ("register", "texts", "pairwise macro-F1", "mean alpha"):
         by_register.add_column(column, justify="left" if column == "register" else "right")
     for register, f in figures["per_register"].items():
-        by_register.add_row(register, str(f["texts"]), shown(f["pairwise_macro_f1"]), shown(f["mean_alpha"]))
+        by_register.add_row(register, str(f["texts"]), _shown(f["pairwise_macro_f1"]), _shown(f["mean_alpha"]))
     console.print(by_register)
     console.print("Readers trained on one guide agree more than independent people would.", style="dim")
 

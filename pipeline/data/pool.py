@@ -97,9 +97,8 @@ class PoolText:
 # --- reading --------------------------------------------------------------------------
 
 
-def _tags(labels: str, polarity: str) -> tuple[list[str], list[str]]:
-    split = lambda value: [part.strip() for part in value.split(";")] if value.strip() else []  # noqa: E731
-    return split(labels), split(polarity)
+def _split_field(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";")] if value.strip() else []
 
 
 def _check_labels(labels: list[str], signs: list[str], taxonomy: Taxonomy) -> list[str]:
@@ -132,7 +131,7 @@ def read_writer_file(path: Path, taxonomy: Taxonomy) -> tuple[list[dict], list[P
             problems.append(Problem(name, line, f"expected {len(WRITER_COLUMNS)} fields, found {len(record)}"))
             continue
         row = dict(zip(WRITER_COLUMNS, (field.strip() for field in record)))
-        labels, signs = _tags(row["labels"], row["polarity"])
+        labels, signs = _split_field(row["labels"]), _split_field(row["polarity"])
         row_problems = _check_labels(labels, signs, taxonomy)
         if not row["id"] or row["id"] in seen:
             row_problems.append("empty or repeated id")

@@ -214,3 +214,24 @@ def test_the_pool_exports_with_votes_and_soft_labels(tmp_path, splitter, taxonom
     assert first["polarity"][trust] == "+" and first["polarity"].count("") == len(taxonomy) - 1
     assert len(first["sentence_soft_labels"]) == len(first["sentences"]) == 2
     assert first["sentence_soft_labels"][0][trust] == 1.0 and first["sentence_soft_labels"][1][trust] == 0.0
+
+
+def test_the_pool_commands(tmp_path, run_cli):
+    folder = tmp_path / "newwriters"
+    batch = write_batch(folder / "batches" / "b1")
+    code, out, err = run_cli("labelled", "prepare", batch)
+    assert code == 0, err
+    assert "3 texts ready for readers" in out
+    code, _, err = run_cli("labelled", "prepare", batch)
+    assert code == 0  # no votes yet: the reader input may be remade
+    write_votes(batch, "r1", agreeing_votes(batch))
+    write_votes(batch, "r2", agreeing_votes(batch))
+    code, _, err = run_cli("labelled", "prepare", batch)
+    assert code == 2 and "votes exist already" in err
+    code, out, _ = run_cli("labelled", "agreement", "--folder", folder, "--json")
+    assert code == 0 and json.loads(out)["all"]["texts"] == 3
+    code, out, _ = run_cli("labelled", "agreement", "--folder", folder)
+    assert code == 0 and "trust" in out and "agree more than independent people" in out
+    code, out, err = run_cli("labelled", "test-sets", "--folder", folder)
+    assert code == 0, err
+    assert (folder / "dev.csv").exists() and (folder / "final.csv").exists()
