@@ -84,6 +84,11 @@ class PoolText:
         chosen.sort(key=lambda b: (-self.share(b), b))
         return {b: self.polarity(b) for b in chosen}
 
+    @property
+    def sentence_voted(self) -> bool:
+        """Two or more sentences, and readers' votes on each of them."""
+        return bool(self.sentences) and len(self.sentences) > 1 and any(v.sentences is not None for v in self.votes)
+
     def sentence_shares(self, behaviour: str) -> list[float] | None:
         """Per sentence, the share of reader votes tagging `behaviour` there (None without sentence votes)."""
         readers = [vote for vote in self.votes if vote.sentences is not None]
@@ -195,9 +200,12 @@ def read_votes(path: Path, sentences: dict[str, tuple[str, ...]], taxonomy: Taxo
 
 
 def read_reader_input(path: Path) -> dict[str, tuple[str, ...]]:
-    """Text id → its sentences, as the readers were shown them."""
-    records = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {record["id"]: tuple(record["sentences"]) for record in records}
+    """Text id → its sentences, as the readers were shown them; a damaged file is one `InputError`."""
+    try:
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return {record["id"]: tuple(record["sentences"]) for record in records}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{display_path(path)}: not a reader input ({exc.__class__.__name__}); remake it with `behaviours labelled prepare`") from None
 
 
 def load_batch(folder: Path, taxonomy: Taxonomy) -> tuple[list[PoolText], list[Problem]]:

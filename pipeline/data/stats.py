@@ -116,9 +116,7 @@ def pool_stats(texts: list[PoolText], pairs: int, taxonomy: Taxonomy, min_votes:
     """Counts of the pool, JSON-ready: texts with `min_votes` votes, and what at least half their votes carry."""
     counted = [text for text in texts if len(text.votes) >= min_votes]
     carried = {b: [text.polarity(b) for text in counted if text.share(b) >= 0.5] for b in taxonomy.ids}
-    sentence_labelled = sum(
-        1 for text in counted if text.sentences and len(text.sentences) > 1 and text.sentence_shares(taxonomy.ids[0]) is not None
-    )
+    sentence_labelled = sum(text.sentence_voted for text in counted)
     return {
         "texts": len(texts),
         "counted": len(counted),

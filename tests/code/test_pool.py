@@ -235,3 +235,11 @@ def test_the_pool_commands(tmp_path, run_cli):
     code, out, err = run_cli("labelled", "test-sets", "--folder", folder)
     assert code == 0, err
     assert (folder / "dev.csv").exists() and (folder / "final.csv").exists()
+
+
+def test_a_damaged_reader_input_is_one_clear_error(tmp_path, splitter, taxonomy):
+    folder = write_batch(tmp_path / "b1")
+    prepare_batch(folder, splitter, taxonomy)
+    (folder / "reader_input.jsonl").write_text('{"id": "b1-0001", "sentences": [\n', encoding="utf-8")
+    with pytest.raises(InputError, match="not a reader input"):
+        load_batch(folder, taxonomy)
