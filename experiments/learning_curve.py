@@ -16,7 +16,7 @@ parameters and no setting chosen on any evaluation set:
 
 Both are scored on the gold test split and the new writers' development part, with
 90% bootstrap intervals (1,000 resamples of texts). The sealed final part is never
-read. Results go to `experiments/results/learning_curve.json`. Fine-tuning the encoder
+read. Results go to `experiments/learning_curve.json`. Fine-tuning the encoder
 (the shipped SetFit-style model) is left out: one fit on the whole pool takes longer
 than the whole curve.
 """
@@ -49,7 +49,7 @@ from pipeline.training.metrics import bootstrap_interval, macro_f1
 
 LABELLED = PROJECT_ROOT / "labelled"
 CACHE = PROJECT_ROOT / ".cache" / "embeddings.sqlite3"
-RESULTS = PROJECT_ROOT / "experiments" / "results" / "learning_curve.json"
+RESULTS = PROJECT_ROOT / "experiments" / "learning_curve.json"
 
 
 class TfidfMiniLM:

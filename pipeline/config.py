@@ -111,6 +111,11 @@ class TrainParams:
     """
 
     head: str = "logistic"  # logistic | prototype | knn | zero_shot
+    pool: bool = False  # the pool's fully voted texts (labelled/pool) join the training rows, majority labels
+    pairs: bool = False  # the training half of the contrast pairs (labelled/pairs) joins them too
+    features: str = "vectors"  # vectors | words+vectors: TF-IDF word n-grams beside each vector (logistic)
+    words_ngram_max: int = 2  # words+vectors
+    words_min_df: int = 2  # words+vectors
     C: float = 4.0  # logistic
     class_weight: str | None = None  # logistic
     k: int = 15  # knn

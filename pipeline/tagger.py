@@ -7,6 +7,9 @@ sentences. Each behaviour's text probability comes from the text vector, or with
 `max` aggregation from the best of the text vector and any single sentence, and a
 behaviour is tagged when that probability reaches the behaviour's threshold.
 
+A model with word features (pipeline/model/words.py) gives its head each piece's and
+each text's TF-IDF words beside the vector; the head is otherwise the same.
+
 The head has one more output than there are behaviours: "shows any behaviour at
 all". A text is tagged with a behaviour only when both that behaviour's probability
 and this gate reach their thresholds.
@@ -29,22 +32,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from pipeline.config import Params
 from pipeline.encoders.base import Encoder
 from pipeline.model.backend import backend_model_dir, model_encoder
 from pipeline.model.folder import SavedModel, load_model
+from pipeline.model.words import WordFeatures
 from pipeline.text import SentenceSplitter, is_blank, normalise
 
 AGGREGATIONS = ("text", "max", "noisy_or")
 POLARITY_AGGREGATIONS = ("text", "sentence", "mean")
+HeadInput = np.ndarray | csr_matrix  # vectors, or words and vectors side by side
 COMBINED = "combined"  # `score --combined`: the question whose columns (`combined__…`) cover all the answers
 
 
 @dataclass
 class EmbeddedTexts:
-    """The pieces of each text and their vectors, stacked: text i owns rows offsets[i]:offsets[i+1]."""
+    """Texts, their pieces and the pieces' vectors, stacked: text i owns rows offsets[i]:offsets[i+1]."""
 
+    texts: list[str]  # normalised
     pieces: list[list[str]]
     vectors: np.ndarray
     offsets: np.ndarray
@@ -71,12 +78,25 @@ def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) 
     unique_vectors = encoder.encode(unique)
     rows = [position[piece] for text_pieces in pieces for piece in text_pieces]
     offsets = np.cumsum([0] + [len(text_pieces) for text_pieces in pieces])
-    return EmbeddedTexts(pieces=pieces, vectors=unique_vectors[rows], offsets=offsets)
+    return EmbeddedTexts(
+        texts=[normalise(text) for text in texts], pieces=pieces, vectors=unique_vectors[rows], offsets=offsets
+    )
 
 
-def piece_and_text_probabilities(head, embedded: EmbeddedTexts) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities per piece (pieces × behaviours) and per text vector (texts × behaviours)."""
-    return head.predict_proba(embedded.vectors), head.predict_proba(embedded.text_vectors())
+def head_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> tuple[HeadInput, HeadInput]:
+    """What the head reads for every piece and every text: the vectors, with their words when the model has them."""
+    if words is None:
+        return embedded.vectors, embedded.text_vectors()
+    all_pieces = [piece for pieces in embedded.pieces for piece in pieces]
+    return words.join(all_pieces, embedded.vectors), words.join(embedded.texts, embedded.text_vectors())
+
+
+def piece_and_text_probabilities(
+    head, embedded: EmbeddedTexts, words: WordFeatures | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities per piece (pieces × behaviours) and per text (texts × behaviours)."""
+    pieces, texts = head_inputs(embedded, words)
+    return head.predict_proba(pieces), head.predict_proba(texts)
 
 
 def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
@@ -147,13 +167,13 @@ class Tagger:
         if not filled:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
-        piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded)
+        piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded, self.model.words)
         probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation)
         gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
         piece_scores = display_scores(piece_probs[:, :-1], self.model.thresholds)
         polarity = self.model.polarity
-        text_strength = polarity.predict_proba([normalise(texts[i]) for i in filled], embedded.text_vectors())
+        text_strength = polarity.predict_proba(embedded.texts, embedded.text_vectors())
         piece_strength = polarity.predict_proba([p for pieces in embedded.pieces for p in pieces], embedded.vectors)
         for k, i in enumerate(filled):
             lo, hi = embedded.offsets[k], embedded.offsets[k + 1]

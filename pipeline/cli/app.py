@@ -93,11 +93,15 @@ def print_figures(figures: dict, taxonomy: Taxonomy, title: str) -> None:
     console.print(headline(figures))
     if "per_register" in figures:
         registers = Table(title="By register")
-        for column in ("register", "texts", "macro F1", "micro F1", "no-behaviour left untagged"):
+        for column in ("register", "texts", "macro F1", "90% interval", "micro F1", "no-behaviour left untagged"):
             registers.add_column(column, justify="left" if column == "register" else "right")
         for register, m in figures["per_register"].items():
             untagged = "–" if m["none_untagged"] is None else f"{m['none_untagged']:.2f} of {m['none_texts']}"
-            registers.add_row(register, str(m["texts"]), f"{m['macro_f1']:.3f}", f"{m['micro_f1']:.3f}", untagged)
+            interval = m.get("macro_f1_interval_90")
+            between = f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "–"
+            registers.add_row(
+                register, str(m["texts"]), f"{m['macro_f1']:.3f}", between, f"{m['micro_f1']:.3f}", untagged
+            )
         console.print(registers)
     if "polarity" in figures:
         _print_polarity(figures["polarity"])
@@ -121,8 +125,10 @@ def headline(figures: dict) -> str:
     def fmt(value):
         return "–" if value is None else f"{value:.3f}"
 
+    interval = figures.get("macro_f1_interval_90")
+    between = f" (90% interval {interval[0]:.3f}–{interval[1]:.3f})" if interval else ""
     return (
-        f"texts {figures['texts']}  macro-F1 {fmt(figures['macro_f1'])}  micro-F1 {fmt(figures['micro_f1'])}  "
+        f"texts {figures['texts']}  macro-F1 {fmt(figures['macro_f1'])}{between}  micro-F1 {fmt(figures['micro_f1'])}  "
         f"exact match {fmt(figures['exact_match'])}\n"
         f"no-behaviour texts: {figures['none_texts']}, left untagged {fmt(figures['none_untagged'])}; "
         f"texts left untagged that truly show none {fmt(figures['none_precision'])}"

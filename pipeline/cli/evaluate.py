@@ -189,17 +189,17 @@ def experiment(
     cache: CacheOption = EMBEDDING_CACHE,
     track: TrackOption = True,
 ) -> None:
-    """Run named experiments on the same data and split; results to experiments/results/ and docs/experiments.md."""
+    """Run named experiments on the same data and sets; results to experiments/results/ and docs/experiments.md."""
     base = load_params(params_file)
     taxonomy = load_taxonomy()
 
     def done(name: str, params: Params, result: dict, figures: dict) -> None:
         if track:
             log_experiment(name, params, result)
-        console.print(f"{name}: test {headline(figures)}", highlight=False)
+        chosen_on = "development part" if "development" in result else "test split"
+        console.print(f"{name}: {chosen_on} {headline(figures)}", highlight=False)
 
-    split = load_split(labelled, taxonomy)
-    results = run_experiments(names, base, split, taxonomy, cache, leave_register_out, EXPERIMENT_PATHS, done)
+    results = run_experiments(names, base, labelled, taxonomy, cache, leave_register_out, EXPERIMENT_PATHS, done)
     console.print(f"table of {len(results)} experiments → {EXPERIMENT_PATHS.table}")
 
 

@@ -27,7 +27,7 @@ from pipeline.model.folder import load_model
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.tracking.runs import REGISTERED_MODEL, log_training
 from pipeline.training.onnx_export import export_onnx
-from pipeline.training.train import Trained, embed_labelled, train_and_save, train_static_and_save
+from pipeline.training.train import Trained, embed_labelled, extra_training_rows, train_and_save, train_static_and_save
 
 
 @app.command()
@@ -58,8 +58,10 @@ def train(
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     split = load_split(labelled, taxonomy)
-    console.print(f"training on {len(split.train)} rows; {len(split.test)} held out for testing")
-    trained = train_and_save(split, params, taxonomy, model_dir, cache)
+    extra = extra_training_rows(labelled, params, taxonomy)
+    more = "".join(f" + {len(rows)} {name.replace('_', ' ')} texts" for name, rows in extra.items())
+    console.print(f"training on {len(split.train)} rows{more}; {len(split.test)} held out for testing")
+    trained = train_and_save(split, params, taxonomy, model_dir, cache, extra)
     _print_trained(trained, taxonomy, "Held-out test split")
     console.print(f"model saved to {model_dir} ({trained.encoded} pieces encoded, the rest from the embedding cache)")
     if track:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.data.rows import POLARITIES, REGISTERS, LabelledRow, Problem, display_path
+from pipeline.errors import InputError
 from pipeline.taxonomy import Taxonomy
 
 PAIR_COLUMNS = ("pair_id", "kind", "register", "behaviour", "polarity_a", "other", "polarity_z", "text_a", "text_z")
@@ -95,3 +96,11 @@ def read_pairs(folder: Path, taxonomy: Taxonomy) -> tuple[list[ContrastPair], li
                     continue
                 pairs.append(ContrastPair(**record))
     return pairs, problems
+
+
+def pair_training_rows(folder: Path, taxonomy: Taxonomy) -> list[LabelledRow]:
+    """Both texts of every pair in the training half, as labelled rows; refuses while any pair has problems."""
+    pairs, problems = read_pairs(folder, taxonomy)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
+    return [row for pair in pairs if pair_part(pair.pair_id) == "train" for row in pair.rows(display_path(folder))]

@@ -32,6 +32,8 @@ from pipeline.io.files import atomic_write_text
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 
+NEW_WRITERS = "newwriters"  # labelled/newwriters: the new-writers test set (dev.csv to choose models, final.csv sealed)
+DEVELOPMENT_FILE = "dev.csv"
 WRITER_FILE = "writer.csv"
 READER_INPUT = "reader_input.jsonl"
 WRITER_COLUMNS = ("id", "text", "register", "source", "voice", "labels", "polarity")
@@ -380,6 +382,17 @@ def gold_rows(texts: list[PoolText], file: str) -> list[LabelledRow]:
             LabelledRow(text.id, text.text, tuple(labels), tuple(labels.values()), text.register, text.source, file, line)
         )
     return rows
+
+
+def pool_training_rows(folder: Path, taxonomy: Taxonomy, min_votes: int) -> list[LabelledRow]:
+    """The pool's texts with at least `min_votes` votes as training rows (majority labels), excluded texts left out.
+
+    Refuses while any batch has problems: a half-written batch must not train a model.
+    """
+    texts, problems = load_pool(folder, taxonomy)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
+    return gold_rows([text for text in texts if len(text.votes) >= min_votes], display_path(folder))
 
 
 def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> dict[str, tuple[Path, int]]:

@@ -4,6 +4,7 @@
       config.json   behaviours, encoder, sentence splitting, head, aggregation, thresholds, gate
       head.npz      the head's arrays (loaded with allow_pickle=False)
       polarity.npz  strength-or-gap classifier: vocabulary, idf and weights
+      words.npz     the head's word features (vocabulary, idf), when it reads words beside vectors
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
@@ -26,6 +27,7 @@ from pipeline.errors import InputError
 from pipeline.io.files import atomic_folder
 from pipeline.model.heads import HEADS
 from pipeline.model.polarity import PolarityClassifier
+from pipeline.model.words import WordFeatures
 
 FORMAT_VERSION = 2  # 2: polarity
 
@@ -46,6 +48,7 @@ class SavedModel:
     polarity_aggregation: str  # text | sentence | mean: how a behaviour's polarity in a text is read
     adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
     adapter_scale: float = 1.0
+    words: WordFeatures | None = None  # the head reads these beside each vector (pipeline/model/words.py)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class SavedModel:
             "head": {"type": self.head_type, "params": self.head_params},
             "aggregation": self.aggregation,
             "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
+            "words": None if self.words is None else {"file": "words.npz", "params": self.words.saved_params()},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
             "gate_threshold": self.gate_threshold,
             "polarity": {"params": self.polarity.saved_params(), "aggregation": self.polarity_aggregation},
@@ -72,6 +76,8 @@ def save_model(model: SavedModel, folder: Path) -> None:
         np.savez(staging / "polarity.npz", **model.polarity.to_arrays())
         if model.adapter is not None:
             np.savez(staging / "adapter.npz", **model.adapter)
+        if model.words is not None:
+            np.savez(staging / "words.npz", **model.words.to_arrays())
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -87,6 +93,8 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         head_arrays = _load_arrays(folder / "head.npz")
         polarity_arrays = _load_arrays(folder / "polarity.npz")
         adapter = _load_arrays(folder / "adapter.npz") if config.get("adapter") else None
+        words = config.get("words")  # absent in models saved before word features
+        words_arrays = _load_arrays(folder / "words.npz") if words else None
     except (OSError, ValueError) as exc:
         raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
     if config.get("format_version") != FORMAT_VERSION:
@@ -113,6 +121,7 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         polarity_aggregation=config["polarity"]["aggregation"],
         adapter=adapter,
         adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
+        words=WordFeatures.from_arrays(words_arrays, **words["params"]) if words else None,
     )
 
 

@@ -32,6 +32,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from pipeline.model.words import tfidf_arrays, tfidf_vocabulary
+
 _TOKENS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()]")
 NEGATION_CUES = frozenset(
     "not no never nobody nothing none nowhere neither nor hardly barely rarely without cannot cant noone".split()
@@ -97,19 +99,12 @@ class PolarityClassifier(BaseEstimator):
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        vocabulary = sorted(self.words_.vocabulary_, key=self.words_.vocabulary_.get)
-        return {
-            "vocabulary": np.array(vocabulary, dtype=str),
-            "idf": self.words_.idf_.astype(np.float64),
-            "coef": self.coef_,
-            "intercept": np.array([self.intercept_], dtype=np.float32),
-        }
+        return {**tfidf_arrays(self.words_), "coef": self.coef_, "intercept": np.array([self.intercept_], dtype=np.float32)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], **params) -> "PolarityClassifier":
         classifier = cls(**params)
-        vocabulary = {str(term): i for i, term in enumerate(arrays["vocabulary"])}
-        words = classifier._vectoriser(vocabulary=vocabulary)
+        words = classifier._vectoriser(vocabulary=tfidf_vocabulary(arrays))
         words.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
         classifier.words_ = words
         classifier.coef_ = np.asarray(arrays["coef"], dtype=np.float32)

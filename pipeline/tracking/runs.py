@@ -162,12 +162,14 @@ def record_promotion(version: str, comparison: dict, forced_reason: str | None) 
 
 
 def log_experiment(name: str, params: Params, result: dict) -> str:
-    """Log one experiment's parameters and figures (test split, leave-one-register-out); returns the run id."""
+    """Log one experiment's parameters and figures (development part, test split, leave-one-register-out); returns the run id."""
     mlflow = _mlflow()
     with mlflow.start_run(run_name=f"experiment: {name}") as run:
         mlflow.set_tags({"stage": "experiment", "experiment": name, **provenance_tags()})
         mlflow.log_params(flat_params(params))
-        mlflow.log_metrics({f"test.{k}": float(v) for k, v in result["test"].items() if isinstance(v, float)})
+        for set_name in ("development", "test"):
+            figures = result.get(set_name, {})
+            mlflow.log_metrics({f"{set_name}.{k}": float(v) for k, v in figures.items() if isinstance(v, float)})
         mlflow.log_metrics(
             {f"loro.{register}.macro_f1": float(r["macro_f1"]) for register, r in result.get("leave_register_out", {}).items()}
         )

@@ -49,10 +49,22 @@ def train_and_evaluate(
     splitter: SentenceSplitter,
 ) -> dict:
     """Train on one set of rows and report on another, through the tagger users score with."""
+    return train_and_evaluate_on(train_rows, {"eval": eval_rows}, params, taxonomy, new_encoder, splitter)["eval"]
+
+
+def train_and_evaluate_on(
+    train_rows: list[LabelledRow],
+    eval_sets: dict[str, list[LabelledRow]],
+    params: Params,
+    taxonomy: Taxonomy,
+    new_encoder: Callable[[], Encoder],
+    splitter: SentenceSplitter,
+) -> dict[str, dict]:
+    """Train once and report on each named set of rows, through the tagger users score with."""
     encoder = new_encoder()
     model, _ = fit_model(train_rows, params, taxonomy, encoder, splitter)
     tagger = Tagger(model, encoder=encoder, splitter=splitter)
-    return tagger_figures(tagger, eval_rows, taxonomy, params.score.chunk_size)
+    return {name: tagger_figures(tagger, rows, taxonomy, params.score.chunk_size) for name, rows in eval_sets.items()}
 
 
 def leave_register_out(

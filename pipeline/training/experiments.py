@@ -1,11 +1,13 @@
-"""Named experiments: the product's parameters with a few overrides, compared on the same data and split.
+"""Named experiments: the product's parameters with a few overrides, compared on the same data and sets.
 
 Each `configs/experiments/<name>.yaml` holds an `about` line and overrides of
-`configs/params.yaml` sections. Running one trains on the training rows, evaluates
-on the fixed test split (and, when asked, leaving each register out), times the
-training, logs an MLflow run tagged with the experiment's name, and writes
+`configs/params.yaml` sections. Running one trains on the gold training rows (plus
+the pool and contrast pairs when its `train.pool` / `train.pairs` ask), evaluates on
+the new writers' development part — the set models are chosen on — and on the fixed
+test split (and, when asked, leaving each register out), times the training, logs
+an MLflow run tagged with the experiment's name, and writes
 `experiments/results/<name>.json`; `docs/experiments.md` is the table of all
-results, rewritten after each run.
+results, rewritten after each run. The sealed final part is never read here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from pathlib import Path
 import yaml
 
 from pipeline.config import PROJECT_ROOT, Params, params_from_dict
-from pipeline.data.split import LabelledSplit
+from pipeline.data.pool import DEVELOPMENT_FILE, NEW_WRITERS
+from pipeline.data.rows import load_labelled
+from pipeline.data.split import load_split
 from pipeline.encoders.cached import cached_encoder
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_write_text
@@ -28,15 +32,20 @@ from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.training import comparisons
 from pipeline.training.metrics import headline_figures
+from pipeline.training.train import extra_training_rows
 
 TABLE_PREAMBLE = """# Experiments
 
-Every experiment trains on the same training rows and is evaluated on the same fixed
-test split (labelled/test_ids.txt); LORO columns: trained without that register, evaluated on all
-of its rows. Rewritten by `behaviours experiment NAME… [--leave-register-out]`
-(configs in `configs/experiments/`, results in `experiments/results/`, runs in MLflow
-tagged `experiment`). Training time includes evaluating on the test split, on 2 CPU
-cores. Why the shipped model is what it is: `docs/decisions.md`.
+Every experiment trains on the gold training rows (plus what its `train.pool` and
+`train.pairs` add: "extra rows") and is evaluated on the new writers' development part
+(`labelled/newwriters/dev.csv`, where models are chosen; 90% bootstrap interval beside
+it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the gold
+rows without that register, evaluated on all of its rows. Rows are ordered by
+development macro-F1; experiments run before the development part existed show "–"
+there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
+`configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
+`experiment`). Training time includes evaluating, on 2 CPU cores. Why the shipped
+model is what it is: `docs/decisions.md`.
 
 """
 
@@ -58,21 +67,31 @@ def experiment_params(base: Params, path: Path) -> tuple[str, Params]:
 
 
 def results_table(results: list[dict]) -> str:
-    """The Markdown table of experiment results, best test macro-F1 first."""
+    """The Markdown table of experiment results, best development macro-F1 first (then test)."""
     registers = ("exit_survey", "appraisal_note", "coaching_note", "feedback_360", "staff_survey")
     lines = [
-        "| experiment | test macro-F1 | no-behaviour untagged | micro-F1 | "
+        "| experiment | development macro-F1 | test macro-F1 | no-behaviour untagged (test) | micro-F1 (test) | "
         + " | ".join(f"LORO {r}" for r in registers)
-        + " | training time | what it is |",
-        "|---|---:|---:|---:|" + "---:|" * len(registers) + "---:|---|",
+        + " | extra rows | training time | what it is |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(registers) + "---:|---:|---|",
     ]
-    for result in sorted(results, key=lambda r: -r["test"]["macro_f1"]):
-        test, loro = result["test"], result.get("leave_register_out", {})
+
+    def order(result: dict) -> tuple[float, float]:
+        development = result.get("development")
+        return (-development["macro_f1"] if development else 1.0, -result["test"]["macro_f1"])
+
+    for result in sorted(results, key=order):
+        test, loro, development = result["test"], result.get("leave_register_out", {}), result.get("development")
         cells = [f"{loro[r]['macro_f1']:.3f}" if r in loro else "–" for r in registers]
+        chosen_on = "–"
+        if development:
+            low, high = development.get("macro_f1_interval_90") or (None, None)
+            chosen_on = f"{development['macro_f1']:.3f}" + (f" ({low:.3f}–{high:.3f})" if low is not None else "")
+        extra = sum(result.get("extra_rows", {}).values())
         lines.append(
-            f"| {result['name']} | {test['macro_f1']:.3f} | {test['none_untagged']:.3f} | {test['micro_f1']:.3f} | "
+            f"| {result['name']} | {chosen_on} | {test['macro_f1']:.3f} | {test['none_untagged']:.3f} | {test['micro_f1']:.3f} | "
             + " | ".join(cells)
-            + f" | {result['train_seconds']:.0f} s | {result['about']} |"
+            + f" | {extra} | {result['train_seconds']:.0f} s | {result['about']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -89,7 +108,7 @@ class ExperimentPaths:
 def run_experiments(
     names: list[str],
     base: Params,
-    split: LabelledSplit,
+    labelled: Path,
     taxonomy: Taxonomy,
     cache: Path,
     leave_register_out: bool,
@@ -97,25 +116,33 @@ def run_experiments(
     on_result: Callable[[str, Params, dict, dict], None],
 ) -> list[dict]:
     """Run each named experiment (all are read first, so a bad name fails before any training), write its
-    result, call `on_result(name, params, result, test figures)`; then rewrite the table of every result.
-    Returns every result in `paths.results`."""
+    result, call `on_result(name, params, result, development figures or else test figures)`; then rewrite
+    the table of every result. Returns every result in `paths.results`."""
     planned = [(name, *experiment_params(base, paths.configs / f"{name}.yaml")) for name in names]
+    split = load_split(labelled, taxonomy)
+    development_file = labelled / NEW_WRITERS / DEVELOPMENT_FILE
+    eval_sets = {"test": split.test}
+    if development_file.exists():
+        eval_sets["development"] = load_labelled([development_file], taxonomy)
     for name, about, params in planned:
         splitter = SentenceSplitter(params.text)
 
         def new_encoder(params=params):
             return cached_encoder(params.encoder, cache)
 
+        extra = extra_training_rows(labelled, params, taxonomy)
+        train_rows = split.train + [row for rows in extra.values() for row in rows]
         start = time.perf_counter()
-        figures = comparisons.train_and_evaluate(split.train, split.test, params, taxonomy, new_encoder, splitter)
+        figures = comparisons.train_and_evaluate_on(train_rows, eval_sets, params, taxonomy, new_encoder, splitter)
         result = {"name": name, "about": about, "train_seconds": round(time.perf_counter() - start, 1)}
-        result["test"] = headline_figures(figures)
+        result["extra_rows"] = {source: len(rows) for source, rows in extra.items()}
+        result |= {set_name: headline_figures(set_figures) for set_name, set_figures in figures.items()}
         if leave_register_out:
             by_register = comparisons.leave_register_out(split.train, split.rows, params, taxonomy, new_encoder, splitter)
             result["leave_register_out"] = {register: headline_figures(f) for register, f in by_register.items()}
         paths.results.mkdir(parents=True, exist_ok=True)
         atomic_write_text(paths.results / f"{name}.json", json.dumps(result, indent=2) + "\n")
-        on_result(name, params, result, figures)
+        on_result(name, params, result, figures.get("development", figures["test"]))
     results = [json.loads(path.read_text()) for path in sorted(paths.results.glob("*.json"))]
     atomic_write_text(paths.table, TABLE_PREAMBLE + results_table(results))
     return results

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.model_selection import GroupKFold, StratifiedKFold, train_test_split
 
-from pipeline.config import Params
+from pipeline.config import Params, TrainParams
 from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.encoders.base import Encoder
 from pipeline.encoders.transformer import SentenceTransformerEncoder
@@ -24,11 +24,13 @@ from pipeline.errors import InputError
 from pipeline.model.folder import SavedModel
 from pipeline.model.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model.polarity import PolarityClassifier, polarity_pairs
+from pipeline.model.words import WordFeatures
 from pipeline.tagger import (
     POLARITY_AGGREGATIONS,
     EmbeddedTexts,
     aggregate,
     embed_texts,
+    head_inputs,
     piece_and_text_probabilities,
     text_pieces,
 )
@@ -51,23 +53,42 @@ def description_vectors(taxonomy: Taxonomy, encoder: Encoder) -> np.ndarray:
     return encoder.encode([f"{b.name}. {b.description} {b.indicators.get('+', '')}" for b in taxonomy.behaviours])
 
 
-def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str) -> np.ndarray:
-    piece_probs, text_probs = piece_and_text_probabilities(head, embedded)
+def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str, words: WordFeatures | None = None) -> np.ndarray:
+    piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words)
     return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
+
+
+def fit_words(params: TrainParams, texts: list[str]) -> WordFeatures | None:
+    """The word features the head reads beside the vectors (`train.features: words+vectors`), else None."""
+    if params.features == "vectors":
+        return None
+    if params.features != "words+vectors":
+        raise InputError(f"train.features must be 'vectors' or 'words+vectors', not {params.features!r}")
+    if params.head != "logistic":
+        raise InputError("train.features: words+vectors needs train.head: logistic")
+    return WordFeatures(ngram_max=params.words_ngram_max, min_df=params.words_min_df).fit(texts)
+
+
+def fit_head(
+    embedded: EmbeddedTexts, Y: np.ndarray, rows: np.ndarray, params: TrainParams, prototypes: np.ndarray | None
+) -> tuple[object, WordFeatures | None]:
+    """The head (and its word features) fitted on the texts at `rows`."""
+    words = fit_words(params, [embedded.texts[i] for i in rows])
+    _, X = head_inputs(embedded, words)
+    return make_head(params, prototypes).fit(X[rows], Y[rows]), words
 
 
 def out_of_fold_probabilities(
     embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
 ) -> np.ndarray:
     """Each text's probabilities from a head trained on the other folds."""
-    X = embedded.text_vectors()
     # Stratify on each text's first behaviour (or none) so every fold trains on every behaviour.
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
     oof = np.zeros(Y.shape, dtype=np.float32)
-    for fit_idx, held_idx in folds.split(X, first_label):
-        head = make_head(params.train, prototypes).fit(X[fit_idx], Y[fit_idx])
-        oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation)[held_idx]
+    for fit_idx, held_idx in folds.split(first_label, first_label):
+        head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
+        oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation, words)[held_idx]
     return oof
 
 
@@ -145,6 +166,7 @@ class FittedHead:
     figures: dict  # on texts the thresholds were chosen on, never the test split
     method: str
     adapter: dict[str, np.ndarray] | None = None
+    words: WordFeatures | None = None  # read beside the vectors (train.features: words+vectors)
 
 
 def _fit_frozen(
@@ -153,10 +175,10 @@ def _fit_frozen(
     """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
     oof = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
     thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
-    head = make_head(params.train, prototypes).fit(embedded.text_vectors(), with_any_column(Y))
+    head, words = fit_head(embedded, with_any_column(Y), np.arange(len(Y)), params.train, prototypes)
     method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
     figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
-    return FittedHead(head, thresholds, gate, figures, method)
+    return FittedHead(head, thresholds, gate, figures, method, words=words)
 
 
 def _fit_finetuned(
@@ -171,6 +193,8 @@ def _fit_finetuned(
         return _fit_contrastive(texts, Y, params, taxonomy, encoder, splitter, base)
     if tuning.objective != "classify":
         raise InputError(f"finetune.objective must be 'classify' or 'contrastive', not {tuning.objective!r}")
+    if params.train.features != "vectors":
+        raise InputError("finetune.objective: classify trains its own head on vectors; use train.features: vectors")
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     fit_idx, val_idx = train_test_split(
         np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
@@ -297,5 +321,6 @@ def fit_model(
         polarity_aggregation=params.polarity.aggregation,
         adapter=fitted.adapter,
         adapter_scale=params.finetune.scale,
+        words=fitted.words,
     )
     return model, fitted.figures

@@ -89,16 +89,23 @@ def share_interval(flags: np.ndarray, level: float = 0.9, resamples: int = 1000,
 
 
 def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
-    """Figures overall and for each register present."""
-    figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids)
+    """Figures overall and for each register present, macro-F1 with its 90% bootstrap interval."""
+    figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids) | interval_figures(Y_true, Y_pred)
     registers_arr = np.asarray(registers)
     figures["per_register"] = {}
     for register in sorted(set(registers)):
         mask = registers_arr == register
-        in_register = multilabel_metrics(Y_true[mask], Y_pred[mask], taxonomy.ids)
+        in_register = multilabel_metrics(Y_true[mask], Y_pred[mask], taxonomy.ids) | interval_figures(Y_true[mask], Y_pred[mask])
         in_register.pop("per_behaviour")
         figures["per_register"][register] = in_register
     return figures
+
+
+def interval_figures(Y_true: np.ndarray, Y_pred: np.ndarray) -> dict:
+    """`macro_f1_interval_90`: [low, high], rounded (none for fewer than two texts)."""
+    if len(Y_true) < 2:
+        return {"macro_f1_interval_90": None}
+    return {"macro_f1_interval_90": [round(bound, 4) for bound in bootstrap_interval(Y_true, Y_pred)]}
 
 
 def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy) -> dict[str, list[dict]]:
@@ -178,6 +185,8 @@ def headline_figures(figures: dict) -> dict:
     """The headline figures of a metrics dict, rounded, for the model card and MLflow."""
     keep = ("texts", "macro_f1", "micro_f1", "exact_match", "none_texts", "none_untagged", "none_precision")
     summary = {k: (round(figures[k], 4) if isinstance(figures[k], float) else figures[k]) for k in keep}
+    if "macro_f1_interval_90" in figures:
+        summary["macro_f1_interval_90"] = figures["macro_f1_interval_90"]
     summary["f1_per_behaviour"] = {b: round(m["f1"], 4) for b, m in figures["per_behaviour"].items()}
     if "per_register" in figures:
         summary["per_register"] = {

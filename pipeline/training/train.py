@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Params
+from pipeline.data.pairs import pair_training_rows
+from pipeline.data.pool import pool_training_rows
 from pipeline.data.rows import LabelledRow
 from pipeline.data.split import LabelledSplit
 from pipeline.encoders.base import Encoder
@@ -43,11 +45,36 @@ def embed_labelled(texts: list[str], params: Params, cache: Path) -> tuple[Embed
     return embed_texts(texts, SentenceSplitter(params.text), encoder), encoder
 
 
-def train_and_save(split: LabelledSplit, params: Params, taxonomy: Taxonomy, model_dir: Path, cache: Path) -> Trained:
-    """Fit on the training rows (vectors through the embedding cache), test, save to `model_dir`."""
+def extra_training_rows(labelled: Path, params: Params, taxonomy: Taxonomy) -> dict[str, list[LabelledRow]]:
+    """Rows beyond the gold training split that `train.pool` and `train.pairs` ask for, by where they come from.
+
+    Neither ever holds a test row: the pool's texts that repeat one are excluded
+    (`labelled/pool/excluded.csv`), and only the training half of the contrast pairs is read.
+    """
+    extra = {}
+    if params.train.pool:
+        extra["pool"] = pool_training_rows(labelled / "pool", taxonomy, params.pool.min_votes)
+    if params.train.pairs:
+        extra["contrast_pairs"] = pair_training_rows(labelled / "pairs", taxonomy)
+    return extra
+
+
+def train_and_save(
+    split: LabelledSplit,
+    params: Params,
+    taxonomy: Taxonomy,
+    model_dir: Path,
+    cache: Path,
+    extra_rows: dict[str, list[LabelledRow]] | None = None,
+) -> Trained:
+    """Fit on the training rows and any `extra_rows` (vectors through the embedding cache), test, save to `model_dir`."""
     encoder = cached_encoder(params.encoder, cache)
     splitter = SentenceSplitter(params.text)
-    model, figures = fit_model(split.train, params, taxonomy, encoder, splitter)
+    extra_rows = extra_rows or {}
+    rows = split.train + [row for rows in extra_rows.values() for row in rows]
+    model, figures = fit_model(rows, params, taxonomy, encoder, splitter)
+    model.card["training_data"]["gold_rows"] = len(split.train)
+    model.card["training_data"]["extra_rows"] = {name: len(rows) for name, rows in extra_rows.items()}
     test = _test(model, encoder, splitter, split.test, taxonomy, params)
     save_model(model, model_dir)
     return Trained(model, figures, test, encoder.encoded)

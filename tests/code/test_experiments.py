@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -40,12 +41,29 @@ def test_experiments_run_side_by_side(run_cli, setup):
     results = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "results").glob("*.json")}
     assert set(results) == {"lr", "proto"}
     assert results["lr"]["test"]["texts"] == len(tiny_rows()[1::4]) and results["lr"]["about"] == "logistic"
+    assert "development" not in results["lr"]  # no new-writers set in this labelled folder
     table = (tmp_path / "experiments.md").read_text()
-    assert "| lr |" in table and "| proto |" in table
+    assert "| lr | – |" in table and "| proto | – |" in table
     code, _, err = run_cli("experiment", "missing", *options)
     assert code == 2 and "no such experiment" in err
     code, _, err = run_cli("experiment", "typo", *options)
     assert code == 2 and "unknown section(s) trian" in err
+
+
+def test_experiments_are_chosen_on_the_development_part(run_cli, setup):
+    tmp_path, labelled, params = setup
+    (labelled / "newwriters").mkdir()
+    development = [dataclasses.replace(r, id=f"d-{i}") for i, r in enumerate(tiny_rows()[::3])]
+    write_labelled_csv(labelled / "newwriters" / "dev.csv", development)
+    options = ("--labelled", labelled, "--params", params, "--embedding-cache", tmp_path / "c.sqlite3", "--no-track")
+    code, out, err = run_cli("experiment", "lr", *options)
+    assert code == 0, err
+    assert "lr: development part" in out
+    result = json.loads((tmp_path / "results" / "lr.json").read_text())
+    assert result["development"]["texts"] == len(development) and result["test"]["texts"] == len(tiny_rows()[1::4])
+    low, high = result["development"]["macro_f1_interval_90"]
+    assert low <= result["development"]["macro_f1"] <= high
+    assert f"| lr | {result['development']['macro_f1']:.3f} ({low:.3f}–{high:.3f}) |" in (tmp_path / "experiments.md").read_text()
 
 
 def test_overrides_keep_everything_else():
@@ -64,13 +82,14 @@ def test_overrides_keep_everything_else():
         experiment_params(base, Bad())
 
 
-def test_results_table_orders_by_macro_f1():
-    def result(name, macro):
+def test_results_table_orders_by_development_then_test_macro_f1():
+    def result(name, macro, development=None):
         test = {"macro_f1": macro, "none_untagged": 0.9, "micro_f1": macro}
-        return {"name": name, "about": name, "train_seconds": 1.0, "test": test}
+        chosen_on = {} if development is None else {"development": {"macro_f1": development}}
+        return {"name": name, "about": name, "train_seconds": 1.0, "test": test, **chosen_on}
 
-    table = results_table([result("a", 0.4), result("b", 0.6)])
-    assert table.index("| b |") < table.index("| a |")
+    table = results_table([result("a", 0.4), result("b", 0.6), result("c", 0.3, 0.5), result("d", 0.2, 0.7)])
+    assert table.index("| d |") < table.index("| c |") < table.index("| b |") < table.index("| a |")
 
 
 def test_committed_experiment_configs_are_valid():

@@ -1,8 +1,9 @@
-"""One L2-regularised logistic regression per behaviour on frozen embeddings."""
+"""One L2-regularised logistic regression per behaviour on frozen embeddings (and words, if given)."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -15,8 +16,8 @@ class LogisticHead(BaseEstimator):
         self.class_weight = class_weight
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> "LogisticHead":
-        X, Y = np.asarray(X, dtype=np.float32), np.asarray(Y)
-        if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+        X, Y = _matrix(X), np.asarray(Y)
+        if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
             raise ValueError(f"X {X.shape} and Y {Y.shape} must be 2-D with the same number of rows")
         empty = [j for j in range(Y.shape[1]) if Y[:, j].min() == Y[:, j].max()]
         if empty:
@@ -33,7 +34,7 @@ class LogisticHead(BaseEstimator):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of each behaviour, shape (rows, behaviours)."""
-        logits = np.asarray(X, dtype=np.float32) @ self.coef_.T + self.intercept_
+        logits = np.asarray(_matrix(X) @ self.coef_.T) + self.intercept_
         return 1.0 / (1.0 + np.exp(-logits))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -45,3 +46,8 @@ class LogisticHead(BaseEstimator):
         head.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
         head.intercept_ = np.asarray(arrays["intercept"], dtype=np.float32)
         return head
+
+
+def _matrix(X):
+    """Dense rows as float32; sparse rows (words beside vectors) as they are."""
+    return X if issparse(X) else np.asarray(X, dtype=np.float32)
