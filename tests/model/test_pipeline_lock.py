@@ -13,7 +13,10 @@ DVC = Path(sys.executable).with_name("dvc")
 def test_committed_model_and_metrics_are_not_stale():
     """Fails when labelled/, the training code or its params changed without `dvc repro` (or `make repro`)."""
     result = subprocess.run(
-        [str(DVC), "status", "train", "evaluate", "--json"], cwd=PROJECT_ROOT, capture_output=True, text=True
+        [str(DVC), "status", "train", "evaluate", "evaluate_development", "--json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout or "{}") == {}, f"stale pipeline outputs, run `make repro`: {result.stdout}"
