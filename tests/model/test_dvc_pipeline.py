@@ -1,11 +1,12 @@
 """The real `dvc repro` on a tiny copy of the project (stand-in encoder: seconds, not minutes).
 
 Runs the committed dvc.yaml, then checks that an unchanged project reruns nothing,
-that a change to the `score` parameters reruns only `evaluate`, and that rows added
-with `behaviours labelled add` rerun validation, embedding, training and evaluation,
+that a change to the `score` parameters reruns only the two evaluations, and that rows added
+with `behaviours labelled add` rerun validation, embedding, training and both evaluations,
 and that MLflow holds both training runs.
 """
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -45,6 +46,9 @@ def project(tmp_path):
     (root / "labelled").mkdir()
     write_labelled_csv(root / "labelled" / "tiny.csv", tiny_rows())
     (root / "labelled" / "test_ids.txt").write_text("".join(f"{r.id}\n" for r in tiny_rows()[1::4]))
+    (root / "labelled" / "newwriters").mkdir()
+    development = [dataclasses.replace(r, id=f"d-{i}") for i, r in enumerate(tiny_rows()[2::4])]
+    write_labelled_csv(root / "labelled" / "newwriters" / "dev.csv", development)
     subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=root, check=True)
     return root
 
@@ -62,9 +66,10 @@ def _ran(output: str) -> set[str]:
 
 def test_repro_reruns_only_what_changed(project):
     first = _run(project, str(BIN / "dvc"), "repro")
-    assert _ran(first) == {"validate", "embed", "train", "evaluate"}
+    assert _ran(first) == {"validate", "embed", "train", "evaluate", "evaluate_development"}
     assert (project / "models" / "default" / "config.json").is_file()
     assert (project / "metrics" / "test.json").is_file() and (project / "plots" / "confusion.csv").is_file()
+    assert (project / "metrics" / "development.json").is_file()
     assert (project / "dvc.lock").is_file()
 
     assert _ran(_run(project, str(BIN / "dvc"), "repro")) == set()
@@ -72,7 +77,7 @@ def test_repro_reruns_only_what_changed(project):
     params = yaml.safe_load((project / "configs" / "params.yaml").read_text())
     params["score"]["chunk_size"] = 64
     (project / "configs" / "params.yaml").write_text(yaml.safe_dump(params))
-    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"evaluate"}
+    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"evaluate", "evaluate_development"}
 
     new = project / "new.csv"
     new.write_text(
@@ -81,7 +86,7 @@ def test_repro_reruns_only_what_changed(project):
         "n-2,Nobody told us why the unit was moving to another site.,trust,-,exit_survey,new\n"
     )
     _run(project, str(BIN / "behaviours"), "labelled", "add", str(new), "--labelled", "labelled")
-    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"validate", "embed", "train", "evaluate"}
+    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"validate", "embed", "train", "evaluate", "evaluate_development"}
 
     mlflow.set_tracking_uri(tracking_uri())
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT], filter_string="tags.stage = 'train'")
