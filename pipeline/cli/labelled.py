@@ -268,6 +268,7 @@ def labelled_check(
     params_file: ParamsOption = DEFAULT_PARAMS,
     confidence: Annotated[float, typer.Option(help="How sure the model must be to count a disagreement (0-1).")] = 0.9,
     top: Annotated[int, typer.Option(help="How many rows to list.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON Lines (id, file, line, labels, suspicion, missing, extra; no text).")] = False,
     cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """List likely label errors: rows whose cross-validated predictions confidently disagree with their labels."""
@@ -277,6 +278,14 @@ def labelled_check(
     embedded, _ = embed_labelled([r.text for r in rows], params, cache)
     Y = label_matrix(rows, taxonomy)
     found = suspects(rows, Y, out_of_fold_probabilities(embedded, Y, params), taxonomy.ids, confidence)
+    if as_json:
+        for suspect in found[:top]:
+            row = suspect.row
+            print(json.dumps({
+                "id": row.id, "file": row.file, "line": row.line, "labels": list(row.labels),
+                "suspicion": suspect.suspicion, "missing": list(suspect.missing), "extra": list(suspect.extra),
+            }))
+        return
     table = Table(title=f"{len(found)} rows where the model disagrees with {confidence:.0%} confidence (top {top})")
     for column in ("suspicion", "row", "labels", "model says not", "model says also", "text"):
         table.add_column(column, overflow="fold")

@@ -460,6 +460,15 @@ def test_check_lists_a_planted_label_error(run_cli, tmp_path, params_file):
     assert code == 0, err
     listed = [line for line in out.splitlines() if wrong.id in line]
     assert listed and "delivery" in listed[0].split("│")[4]  # the "model says not" column
+    code, out, err = run_cli(
+        "labelled", "check", "--labelled", labelled, "--params", params_file,
+        "--embedding-cache", tmp_path / "c.sqlite3", "--confidence", "0.5", "--json",
+    )
+    assert code == 0, err
+    found = [json.loads(line) for line in out.splitlines()]
+    planted = next(s for s in found if s["id"] == wrong.id)
+    assert planted["missing"] == ["delivery"] and planted["file"].endswith("tiny.csv")
+    assert wrong.text not in out  # ids and labels only: the text stays in its file
 
 
 def test_suspects_rank_confident_disagreements():
