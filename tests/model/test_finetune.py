@@ -21,7 +21,7 @@ def finetuned(taxonomy, real_params, real_splitter, tmp_path_factory):
     slice_rows = [r for chosen in per_behaviour.values() for r in chosen] + [r for r in rows if not r.labels][:30]
     params = dataclasses.replace(
         real_params,
-        train=dataclasses.replace(real_params.train, cv_folds=3),
+        train=dataclasses.replace(real_params.train, cv_folds=3, features="vectors"),
         finetune=FinetuneParams(epochs=1, rank=2, validation_fraction=0.3),
     )
     encoder = SentenceTransformerEncoder(params.encoder)  # its own: fine-tuning merges into it
@@ -61,7 +61,7 @@ def test_contrastive_fine_tuning_then_the_head(taxonomy, real_params, real_split
     slice_rows += [r for r in rows if not r.labels][:15]
     params = dataclasses.replace(
         real_params,
-        train=dataclasses.replace(real_params.train, cv_folds=3),
+        train=dataclasses.replace(real_params.train, cv_folds=3, features="vectors"),
         finetune=FinetuneParams(epochs=1, objective="contrastive", pairs_per_text=1, rank=2),
     )
     encoder = SentenceTransformerEncoder(params.encoder)
