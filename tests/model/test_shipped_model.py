@@ -6,11 +6,12 @@ each, not a second test set. The figures are in `behaviours evaluate`.
 
 import pytest
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, load_params
 from pipeline.data.rows import labelled_files, load_labelled
 from pipeline.data.split import partition, read_test_ids
 from pipeline.model.folder import load_model
 from pipeline.training.fit import data_fingerprint
+from pipeline.training.train import extra_training_rows
 
 
 @pytest.mark.parametrize(
@@ -82,9 +83,13 @@ def test_evidence_points_at_the_right_sentence(shipped):
 
 
 def test_shipped_model_matches_the_committed_data(taxonomy, shipped_model_dir):
-    """Retrain (`behaviours train`) after changing labelled/ or the split: the card must match."""
+    """Retrain (`behaviours train`) after changing labelled/, the pool, the pairs or the split: the card must match."""
     model = load_model(shipped_model_dir, taxonomy.ids)
-    rows = load_labelled(labelled_files(PROJECT_ROOT / "labelled"), taxonomy)
-    train_rows, _ = partition(rows, read_test_ids(PROJECT_ROOT / "labelled" / "test_ids.txt"))
-    assert model.card["training_data"]["sha256"] == data_fingerprint(train_rows)
+    labelled = PROJECT_ROOT / "labelled"
+    rows = load_labelled(labelled_files(labelled), taxonomy)
+    train_rows, _ = partition(rows, read_test_ids(labelled / "test_ids.txt"))
+    extra = extra_training_rows(labelled, load_params(), taxonomy)
+    assert model.card["training_data"]["extra_rows"] == {name: len(rows) for name, rows in extra.items()}
+    all_rows = train_rows + [row for rows in extra.values() for row in rows]
+    assert model.card["training_data"]["sha256"] == data_fingerprint(all_rows)
     assert model.card["evaluation"]["test"]["macro_f1"] > 0.4
