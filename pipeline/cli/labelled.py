@@ -268,7 +268,9 @@ def labelled_check(
     params_file: ParamsOption = DEFAULT_PARAMS,
     confidence: Annotated[float, typer.Option(help="How sure the model must be to count a disagreement (0-1).")] = 0.9,
     top: Annotated[int, typer.Option(help="How many rows to list.")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON Lines (id, file, line, labels, suspicion, missing, extra; no text).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the rows as JSON Lines: ids, labels and the model's doubts, no text.")
+    ] = False,
     cache: CacheOption = EMBEDDING_CACHE,
 ) -> None:
     """List likely label errors: rows whose cross-validated predictions confidently disagree with their labels."""
