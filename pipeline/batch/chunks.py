@@ -29,6 +29,7 @@ class ScoreOptions:
     max_evidence: int = 3
     backend: str = "torch"
     redact: RedactParams | None = None  # --redact, with the settings that decide what is replaced
+    allow_formulas: bool = False  # --allow-formulas: CSV and xlsx cells that start like a formula are not neutralised
 
     def results(self) -> list[tuple[str, str]]:
         """(name, column prefix) of each result written: one per question, plus the combined one if asked."""

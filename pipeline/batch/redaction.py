@@ -105,9 +105,12 @@ def _carried(answer: str, found: list[Found], sentence: str) -> list[Found] | No
     return spans
 
 
-def redact_export(export: Export, columns: list[str], output: Path, redactor: Redactor, chunk_size: int) -> tuple[int, Counter]:
+def redact_export(
+    export: Export, columns: list[str], output: Path, redactor: Redactor, chunk_size: int, allow_formulas: bool = False
+) -> tuple[int, Counter]:
     """Write `export` to `output` with identifiers replaced in `columns`, `chunk_size` rows at a time (every cell
-    as text; the output appears only when complete). Returns (rows, identifiers replaced per kind)."""
+    as text; the output appears only when complete; formulas neutralised unless `allow_formulas`, as
+    `io.files.write_chunks` says). Returns (rows, identifiers replaced per kind)."""
     schema = pa.schema([(name, pa.string()) for name in export.columns])
     counts: Counter = Counter()
     rows = 0
@@ -127,5 +130,5 @@ def redact_export(export: Export, columns: list[str], output: Path, redactor: Re
         if rows == 0:  # no rows: the output still has its header
             yield schema.empty_table()
 
-    write_chunks(redacted_tables(), schema, output)
+    write_chunks(redacted_tables(), schema, output, allow_formulas)
     return rows, counts

@@ -151,7 +151,7 @@ def score_export(
         count = 1
     summary = ScoreSummary(options.results(), ids)
     schema = run.schema(count)
-    write_chunks(run.tables(count, schema, summary.add), schema, output)
+    write_chunks(run.tables(count, schema, summary.add), schema, output, options.allow_formulas)
     redacted = sum((run.counts(index) for index in range(count)), Counter()) if redactor is not None else None
     run.remove()
     duplicates = 0

@@ -63,6 +63,14 @@ EncodingOption = Annotated[
     typer.Option("--encoding", help="Text encoding of a CSV or JSON Lines input (default: detected; e.g. cp1252)."),
 ]
 SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="The sheet of an Excel workbook (default: the first).")]
+AllowFormulasOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-formulas",
+        help="Keep CSV/xlsx cells that start with = + - @ as they are (by default an apostrophe stops Excel "
+        "running them; xlsx cells are text either way).",
+    ),
+]
 CacheOption = Annotated[Path, typer.Option("--embedding-cache", help="Cache of labelled texts' vectors (SQLite).")]
 TrackOption = Annotated[
     bool, typer.Option("--track/--no-track", help="Log the run to MLflow (experiments/, or MLFLOW_TRACKING_URI).")

@@ -8,6 +8,7 @@ import typer
 
 from pipeline.batch.redaction import redact_export
 from pipeline.cli.app import (
+    AllowFormulasOption,
     EncodingOption,
     InputArgument,
     OutputOption,
@@ -34,6 +35,7 @@ def redact(
     encoding: EncodingOption = None,
     sheet: SheetOption = None,
     params_file: ParamsOption = DEFAULT_PARAMS,
+    allow_formulas: AllowFormulasOption = False,
 ) -> None:
     """Replace names, e-mails, phone, NHS and staff numbers and postcodes in text columns with [NAME], [EMAIL], ...
 
@@ -50,7 +52,7 @@ def redact(
     redactor = Redactor(params.redact)
     for note in export.notes:
         err_console.print(f"note: {input_file}: {note}", markup=False, highlight=False, soft_wrap=True)
-    rows, counts = redact_export(export, columns, output, redactor, params.score.chunk_size)
+    rows, counts = redact_export(export, columns, output, redactor, params.score.chunk_size, allow_formulas)
     console.print(f"{rows} rows, {len(columns)} column(s) redacted → {output}", highlight=False)
     for kind in KINDS:  # counts only: never the text that was replaced
         console.print(f"[{kind}] {counts[kind]}", markup=False, highlight=False)

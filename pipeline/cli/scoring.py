@@ -18,6 +18,7 @@ from pipeline.batch.chunks import ScoreOptions
 from pipeline.batch.partial import ProgressLines
 from pipeline.batch.scoring import ScoreSummary, open_scoring, score_export
 from pipeline.cli.app import (
+    AllowFormulasOption,
     BackendModelOption,
     BackendOption,
     EncodingOption,
@@ -122,6 +123,7 @@ def score(
         typer.Option("--redact", help="Replace names, e-mails, phone/NHS/staff numbers, postcodes in the text columns "
                      "and evidence of the output with [NAME], [EMAIL], ... (tags come from the original text)."),
     ] = False,
+    allow_formulas: AllowFormulasOption = False,
     report: Annotated[
         Optional[Path],
         typer.Option("--report", help="Then write the board report of the output (as `behaviours report`)."),
@@ -157,7 +159,7 @@ def score(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
         max_evidence=params.score.max_evidence_per_behaviour, backend=backend or params.backend.name,
-        redact=params.redact if redact_output else None,
+        redact=params.redact if redact_output else None, allow_formulas=allow_formulas,
     )
     group_size = 0
 

@@ -100,28 +100,57 @@ def atomic_write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+# Text a spreadsheet would read as a formula (OWASP, "CSV injection"), full-width forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise_formula(value: object) -> object:
+    """Text that starts like a formula, made inert with a leading apostrophe; anything else unchanged.
+
+    A cell that is only one such character ("-", the commonest filler answer) computes
+    nothing and is left as it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and len(value.strip()) > 1:
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell and column name that starts like a formula neutralised (numbers left alone)."""
+    cells = frame.copy()
+    for name, column in frame.items():
+        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            cells[name] = column.map(neutralise_formula)
+    return cells.rename(columns=neutralise_formula)
+
+
 _WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
-    ".csv": lambda df, p: df.to_csv(p, index=False, encoding="utf-8"),
-    ".xlsx": lambda df, p: df.to_excel(p, index=False, engine="openpyxl"),
+    ".csv": lambda df, p: neutralised(df).to_csv(p, index=False, encoding="utf-8"),
+    ".xlsx": lambda df, p: neutralised(df).to_excel(p, index=False, engine="openpyxl"),
     ".jsonl": lambda df, p: df.to_json(p, orient="records", lines=True, force_ascii=False),
     ".parquet": lambda df, p: df.to_parquet(p, index=False),
 }
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame in the format its extension names, atomically."""
+    """Write a DataFrame in the format its extension names, atomically (formulas neutralised in CSV and xlsx)."""
     kind = table_format(path)
     with atomic_path(path) as tmp:
         _WRITERS[kind](frame, tmp)
 
 
-def write_chunks(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+def write_chunks(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, allow_formulas: bool = False) -> None:
     """Write tables of one schema one after another into one file (format by extension), atomically.
 
     Only one table is in memory at a time: CSV and JSON Lines are appended,
     Parquet goes through a `ParquetWriter`, xlsx through openpyxl's write-only
     workbook (which spools rows to disk). Characters a workbook cannot hold
     (control characters other than tab and line breaks) are dropped from xlsx cells.
+
+    People open CSV and xlsx output in Excel, and free text can be crafted to run there
+    (`=HYPERLINK(...)` in a survey answer). So in those two formats every text cell that
+    starts like a formula gets a leading apostrophe unless `allow_formulas`, and xlsx
+    cells are always written as text, never as formulas.
     """
     kind = table_format(path)
     with atomic_path(path) as tmp:
@@ -132,31 +161,43 @@ def write_chunks(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> N
                 for table in tables:
                     writer.write_table(table)
         elif kind == ".xlsx":
-            _write_xlsx_rows(tables, schema, tmp)
+            _write_xlsx_rows(tables, schema, tmp, allow_formulas)
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 first = True
                 for table in tables:
                     frame = table.to_pandas()
                     if kind == ".csv":
-                        frame.to_csv(handle, header=first, index=False)
+                        (frame if allow_formulas else neutralised(frame)).to_csv(handle, header=first, index=False)
                     else:
                         lines = frame.to_json(orient="records", lines=True, force_ascii=False)
                         handle.write(lines if lines.endswith("\n") or not lines else lines + "\n")
                     first = False
 
 
-def _write_xlsx_rows(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> None:
+def _write_xlsx_rows(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, allow_formulas: bool) -> None:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(schema.names)
+
+    def cell(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = ILLEGAL_CHARACTERS_RE.sub("", value if allow_formulas else neutralise_formula(value))
+        if not value.startswith("="):
+            return value
+        text = WriteOnlyCell(sheet, value=value)  # openpyxl would store it as a formula
+        text.data_type = "s"
+        return text
+
+    sheet.append([cell(name) for name in schema.names])
     for table in tables:
         columns = [column.to_pylist() for column in table.columns]
         for row in zip(*columns):
-            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+            sheet.append([cell(v) for v in row])
     workbook.save(path)
 
 

