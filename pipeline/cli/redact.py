@@ -43,7 +43,7 @@ def redact(
     Excel title rows and merged headers handled; every cell as text) and redacted
     chunk by chunk (score.chunk_size rows); the output appears only when complete.
     """
-    check_output(output)  # fail before any work
+    check_output(output, input_file)  # fail before any work
     params = load_params(params_file)
     export = open_export(input_file, encoding=encoding, sheet=sheet)
     columns = list(dict.fromkeys(text_columns))

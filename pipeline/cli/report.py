@@ -9,6 +9,7 @@ import typer
 
 from pipeline.cli.app import DEFAULT_MODEL, ModelOption, ParamsOption, app, print_report_written
 from pipeline.config import DEFAULT_PARAMS, load_params
+from pipeline.io.files import refuse_overwriting_inputs
 from pipeline.redact.redactor import Redactor
 from pipeline.report.board import check_report_files, write_board_report
 from pipeline.report.board import min_group_size as group_size
@@ -41,6 +42,7 @@ def report_command(
 ) -> None:
     """A board-ready HTML report of scored responses (and an Excel summary): shares, strengths and gaps, groups, trend."""
     check_report_files(output, xlsx)
+    refuse_overwriting_inputs([p for p in (output, xlsx) if p is not None], [scored])
     params = load_params(params_file)
     summary = write_board_report(
         scored, output, xlsx, model_dir, Redactor(params.redact).redact, load_taxonomy(), group_by=group_by or [],

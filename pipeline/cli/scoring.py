@@ -33,7 +33,7 @@ from pipeline.cli.app import (
 )
 from pipeline.config import DEFAULT_PARAMS, ScoreParams, load_params
 from pipeline.errors import InputError
-from pipeline.io.files import check_output
+from pipeline.io.files import check_output, refuse_overwriting_inputs
 from pipeline.redact.patterns import KINDS as IDENTIFIER_KINDS
 from pipeline.report.board import check_report_files, min_group_size, write_board_report
 from pipeline.report.summary import model_figures, read_card
@@ -145,11 +145,12 @@ def score(
     when every row is scored. --report then writes the board report of the output,
     grouped by the --group-by columns (the combined result with several questions).
     """
-    check_output(output)  # fail before any work
+    check_output(output, input_file)  # fail before any work
     if report is None and (report_xlsx is not None or date_column is not None):
         raise InputError(f"{'--report-xlsx' if report_xlsx is not None else '--date-column'} needs --report")
     if report is not None:
         check_report_files(report, report_xlsx)
+        refuse_overwriting_inputs([p for p in (report, report_xlsx) if p is not None], [input_file, output])
         if len(text_column) > 1 and not combined:
             raise InputError("--report with several --text-column needs --combined (the report covers one result "
                              "per respondent), or run `behaviours report --prefix` on the output")

@@ -201,11 +201,25 @@ def _write_xlsx_rows(tables: Iterable[pa.Table], schema: pa.Schema, path: Path, 
     workbook.save(path)
 
 
-def check_output(path: Path) -> None:
-    """Refuse, before any work, an output file of unknown type or in a folder that does not exist."""
+def check_output(path: Path, *inputs: Path) -> None:
+    """Refuse, before any work, an output file of unknown type, in a folder that does not exist, or that is
+    one of the `inputs` (writing it would destroy the input: for `redact`, the only un-redacted copy)."""
     table_format(path)
     if not path.parent.is_dir():
         raise InputError(f"{path}: folder {path.parent} does not exist")
+    refuse_overwriting_inputs([path], inputs)
+
+
+def refuse_overwriting_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse any output that is an input: the same path, or another name (a link) for the same file."""
+    inputs = list(inputs)
+    for output in outputs:
+        for source in inputs:
+            same = output.resolve() == source.resolve() or (
+                output.exists() and source.exists() and os.path.samefile(output, source)
+            )
+            if same:
+                raise InputError(f"{output}: that is the input file; write the output to another file")
 
 
 def check_fits(path: Path, rows: int | None, source: Path) -> None:

@@ -106,3 +106,23 @@ def test_redact_neutralises_its_output(run_cli, params_file, export, tmp_path):
     assert code == 0, err
     assert pd.read_csv(tmp_path / "red.csv")["answer"].tolist()[0] == "'" + LINK
     assert pd.read_csv(export)["answer"].tolist()[0] == LINK  # the input is untouched
+
+
+def test_an_output_that_is_the_input_is_refused_before_any_work(run_cli, model_dir, params_file, export, tmp_path):
+    """Before the fix `score a.csv -o a.csv` and `redact export.csv -o export.csv` exited 0 and replaced the input."""
+    before = export.read_bytes()
+    link = tmp_path / "same.csv"
+    link.hardlink_to(export)
+    for output in (export, tmp_path / "." / export.name, link):
+        code, _, err = run_cli("score", export, "-o", output, "-c", "answer", "--model", model_dir, "--params", params_file)
+        assert code == 2 and "that is the input file" in err and err.count("\n") == 1
+        code, _, err = run_cli("redact", export, "-o", output, "-c", "answer", "--params", params_file)
+        assert code == 2 and "that is the input file" in err
+    assert export.read_bytes() == before and not list(tmp_path.glob(".*partial*"))
+    scored = tmp_path / "scored.xlsx"
+    code, _, err = run_cli("score", export, "-o", scored, "-c", "answer", "--model", model_dir, "--params", params_file)
+    assert code == 0, err
+    scored_bytes = scored.read_bytes()
+    code, _, err = run_cli("report", scored, "-o", tmp_path / "r.html", "--xlsx", scored, "--model", model_dir)
+    assert code == 2 and "that is the input file" in err
+    assert scored.read_bytes() == scored_bytes and not (tmp_path / "r.html").exists()
