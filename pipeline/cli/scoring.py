@@ -60,6 +60,10 @@ def tag(
             raise InputError(f"{file}: file not found") from None
         except UnicodeDecodeError:
             raise InputError(f"{file}: not UTF-8 text") from None
+        except IsADirectoryError:
+            raise InputError(f"{file}: is a folder; give a text file") from None
+        except PermissionError:
+            raise InputError(f"{file}: not allowed to read it") from None
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     result = load_tagger(model_dir, params, taxonomy.ids, backend).tag([text])[0]

