@@ -286,4 +286,9 @@ def load_params(path: Path = DEFAULT_PARAMS) -> Params:
         raise InputError(f"{path}: config file not found") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError):
+        raise InputError(f"{path}: not a readable UTF-8 YAML file") from None
+    if not isinstance(raw, dict):
+        sections = ", ".join(f.name for f in dataclasses.fields(Params))
+        raise InputError(f"{path}: expected sections ({sections}), found a {type(raw).__name__}")
     return params_from_dict(raw, where=str(path))

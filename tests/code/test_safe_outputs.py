@@ -146,3 +146,19 @@ def test_outputs_that_cannot_be_written_are_refused_before_scoring(run_cli, mode
     assert not (tmp_path / "out.csv").exists() and not list(tmp_path.glob(".*partial*"))
     code, _, err = run_cli("tag", "--file", tmp_path, "--model", model_dir, "--params", params_file)
     assert code == 2 and "is a folder" in err
+
+
+@pytest.mark.parametrize("content", ["just some words\n", "- a\n- list\n", "42\n"])
+def test_a_params_file_that_is_not_sections_is_one_line(run_cli, export, tmp_path, content):
+    """Before the fix a params file holding a string listed its characters as unknown sections."""
+    params = tmp_path / "bad.yaml"
+    params.write_text(content)
+    code, _, err = run_cli("redact", export, "-o", tmp_path / "red.csv", "-c", "answer", "--params", params)
+    assert code == 2 and "expected sections (encoder, text," in err and err.count("\n") == 1
+
+
+def test_a_params_file_that_is_binary_or_a_folder_is_one_line(run_cli, export, tmp_path):
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01")
+    for params in (tmp_path / "binary.yaml", tmp_path):
+        code, _, err = run_cli("redact", export, "-o", tmp_path / "red.csv", "-c", "answer", "--params", params)
+        assert code == 2 and "not a readable UTF-8 YAML file" in err, err
