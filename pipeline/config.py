@@ -167,15 +167,20 @@ class ScoreParams:
     """Batch scoring (pipeline/batch.py).
 
     `cache_size`: distinct answers whose results are remembered across chunks
-    (least recently seen dropped first; ~2 KB each), which catches the "n/a",
-    "none", "see above" that fill real exports. `progress_interval`: seconds between
+    (least recently seen dropped first; ~2 KB each). `progress_interval`: seconds between
     plain progress lines when stderr is not a terminal (a log file, a scheduler).
+    `empty_values`: filler answers ("n/a", "-", "no comment") that get status `empty`
+    like blank ones, so reports do not count them as answered.
     """
 
     chunk_size: int = 512
     max_evidence_per_behaviour: int = 3
     cache_size: int = 20_000
     progress_interval: float = 10.0
+    empty_values: tuple[str, ...] = (  # filler answers: status `empty` (ignoring case, punctuation, spacing)
+        "n/a", "na", "n.a.", "none", "nil", "nothing", "no", "no comment", "no comments", "not applicable",
+        "nothing to add", "nothing else", "see above", "as above", "same as above", "-", "--", "?", ".", "x",
+    )
 
 
 @dataclass(frozen=True)

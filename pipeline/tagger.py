@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from pipeline.config import Params
+from pipeline.config import Params, ScoreParams
 from pipeline.encoders.base import Encoder
 from pipeline.model.backend import backend_model_dir, model_encoder
 from pipeline.model.folder import SavedModel, load_model
 from pipeline.model.words import WordFeatures
-from pipeline.text import SentenceSplitter, is_blank, normalise
+from pipeline.text import EmptyAnswers, SentenceSplitter, normalise
 
 AGGREGATIONS = ("text", "max", "noisy_or")
 POLARITY_AGGREGATIONS = ("text", "sentence", "mean")
@@ -152,6 +152,7 @@ class Tagger:
         encoder: Encoder | None = None,
         splitter: SentenceSplitter | None = None,
         max_evidence: int = 3,
+        empty_values: tuple[str, ...] = ScoreParams.empty_values,
     ) -> None:
         self.model = model
         if encoder is not None and model.adapter is not None and "+adapter:" not in encoder.fingerprint:
@@ -159,11 +160,12 @@ class Tagger:
         self.encoder = encoder or model_encoder(model)
         self.splitter = splitter or SentenceSplitter(model.text)
         self.max_evidence = max_evidence
+        self.is_empty = EmptyAnswers(empty_values)
 
     def tag(self, texts: list[object]) -> list[TagResult]:
-        """Tag a batch; missing or blank values come back with status `empty`."""
+        """Tag a batch; missing, blank and filler answers ("n/a", "-") come back with status `empty`."""
         results = [TagResult(status="empty") for _ in texts]
-        filled = [i for i, text in enumerate(texts) if not is_blank(text)]
+        filled = [i for i, text in enumerate(texts) if not self.is_empty(text)]
         if not filled:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
@@ -225,7 +227,9 @@ def load_tagger(model_dir: Path | None, params: Params, taxonomy_ids: tuple[str,
     model_dir = backend_model_dir(model_dir, backend, params.backend)
     model = load_model(model_dir, taxonomy_ids)
     encoder = model_encoder(model, backend, model_dir, params.backend)
-    return Tagger(model, encoder=encoder, max_evidence=params.score.max_evidence_per_behaviour)
+    return Tagger(
+        model, encoder=encoder, max_evidence=params.score.max_evidence_per_behaviour, empty_values=params.score.empty_values
+    )
 
 
 def tag_in_chunks(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> list[TagResult]:

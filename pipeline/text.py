@@ -26,9 +26,31 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", _LINE_BREAKS.sub("\n", text)).strip()
 
 
+_INVISIBLE = re.compile(r"[\s\x00\u200b-\u200d\u2060\ufeff]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def is_blank(value: object) -> bool:
-    """True for missing values (None, NaN) and strings with nothing but white space."""
-    return not isinstance(value, str) or not value.strip()
+    """True for missing values (None, NaN) and strings of nothing but white space, NULs and zero-width characters."""
+    return not isinstance(value, str) or not _INVISIBLE.sub("", value)
+
+
+def _words_only(text: str) -> str:
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+class EmptyAnswers:
+    """Answers that say nothing: blank ones, ones with no letter or digit ("-", "???"), and filler
+    (`score.empty_values`: "n/a", "no comment", …) compared ignoring case, punctuation and spacing."""
+
+    def __init__(self, filler: tuple[str, ...] = ()) -> None:
+        self.filler = frozenset(_words_only(value) for value in filler)
+
+    def __call__(self, value: object) -> bool:
+        if is_blank(value):
+            return True
+        words = _words_only(value)
+        return not words or words in self.filler
 
 
 def load_sentence_pipeline(params: TextParams) -> Language:

@@ -30,6 +30,7 @@ class ScoreOptions:
     backend: str = "torch"
     redact: RedactParams | None = None  # --redact, with the settings that decide what is replaced
     allow_formulas: bool = False  # --allow-formulas: CSV and xlsx cells that start like a formula are not neutralised
+    empty_values: tuple[str, ...] = ()  # score.empty_values: filler answers given status `empty`
 
     def results(self) -> list[tuple[str, str]]:
         """(name, column prefix) of each result written: one per question, plus the combined one if asked."""

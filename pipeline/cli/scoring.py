@@ -165,6 +165,7 @@ def score(
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
         max_evidence=params.score.max_evidence_per_behaviour, backend=backend or params.backend.name,
         redact=params.redact if redact_output else None, allow_formulas=allow_formulas,
+        empty_values=tuple(params.score.empty_values),
     )
     group_size = 0
 

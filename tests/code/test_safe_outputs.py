@@ -162,3 +162,25 @@ def test_a_params_file_that_is_binary_or_a_folder_is_one_line(run_cli, export, t
     for params in (tmp_path / "binary.yaml", tmp_path):
         code, _, err = run_cli("redact", export, "-o", tmp_path / "red.csv", "-c", "answer", "--params", params)
         assert code == 2 and "not a readable UTF-8 YAML file" in err, err
+
+
+FILLER = ["N/A", "n/a.", "-", "No comment", "NONE", "nil", "\x00\x00", "\u200b", "???", "see above"]
+
+
+def test_filler_answers_are_empty_not_answered(run_cli, model_dir, params_file, tmp_path):
+    """Before the fix "N/A", "-", "nil", NUL-only and zero-width-only answers got status ok (43 of the 133 non-blank
+    leaving reasons in the bundled export), inflating the report's no-behaviour shares."""
+    export = tmp_path / "filler.csv"
+    pd.DataFrame({"answer": FILLER + ["She explains why decisions are made.", "I had no support"]}).to_csv(export, index=False)
+    options = ("-c", "answer", "--model", model_dir, "--params", params_file)
+    code, _, err = run_cli("score", export, "-o", tmp_path / "out.csv", *options)
+    assert code == 0, err
+    status = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)["status"].tolist()
+    assert status == ["empty"] * len(FILLER) + ["ok", "ok"]
+
+
+def test_filler_is_configured_in_params(trained, encoder, splitter):
+    from pipeline.tagger import Tagger
+
+    own = Tagger(trained[0], encoder=encoder, splitter=splitter, empty_values=("pay",))
+    assert [r.status for r in own.tag(["Pay!", "n/a", "--"])] == ["empty", "ok", "empty"]

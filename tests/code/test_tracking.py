@@ -9,7 +9,7 @@ import yaml
 from helpers import tiny_rows, write_labelled_csv
 from mlflow import MlflowClient
 
-from pipeline.config import PromoteParams
+from pipeline.config import PromoteParams, ScoreParams
 from pipeline.tracking.promote import refusals
 from pipeline.tracking.runs import REGISTERED_MODEL, tracking_uri
 
@@ -48,7 +48,8 @@ def test_train_logs_a_run_and_registers_a_pyfunc_that_scores_like_the_cli(run_cl
     assert "test.macro_f1" in run.data.metrics and "test.f1.trust" in run.data.metrics
     assert run.data.tags["data_sha256"] and "git_commit" in run.data.tags
     logged = json.dumps(run.data.params) + json.dumps(run.data.tags)
-    assert not [r.text for r in tiny_rows() if r.text in logged]  # no labelled text in params or tags
+    configured = set(ScoreParams.empty_values)  # "n/a", "no comment": configured filler, not anybody's text
+    assert not [r.text for r in tiny_rows() if r.text in logged and r.text not in configured]  # no labelled text
 
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}@challenger")
     texts = ["He explains the reasons behind every rota decision.", "", "The canteen closes too early."]
