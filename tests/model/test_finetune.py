@@ -69,5 +69,5 @@ def test_contrastive_fine_tuning_then_the_head(taxonomy, real_params, real_split
     assert model.adapter is not None and model.head_type == "logistic"
     assert "contrastive" in model.card["evaluation"]["training"]["method"]
     save_model(model, tmp_path / "m")
-    [result] = Tagger(load_model(tmp_path / "m", taxonomy.ids), splitter=real_splitter).tag(["n/a"])
+    [result] = Tagger(load_model(tmp_path / "m", taxonomy.ids), splitter=real_splitter).tag(["Parking is awful."])
     assert result.status == "ok"

@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, ScoreParams
 from pipeline.data.rows import labelled_files, load_labelled
 from pipeline.model.folder import load_model, save_model
 from pipeline.tagger import Tagger
+from pipeline.text import EmptyAnswers
 from pipeline.training.fit import fit_model
 
 
@@ -48,7 +49,7 @@ def test_score_the_bundled_example_survey(run_cli, tmp_path, shipped_model_dir):
     scored = pd.read_excel(output, keep_default_na=False)
     assert len(scored) == len(source) >= 40
     assert list(scored.columns[: len(source.columns)]) == list(source.columns)
-    blank = source["what_could_have_been_better"].str.strip() == ""
+    blank = source["what_could_have_been_better"].map(EmptyAnswers(ScoreParams.empty_values))  # blank or filler
     assert (scored.loc[blank.values, "status"] == "empty").all()
     assert (scored.loc[~blank.values, "status"] == "ok").all()
     tagged = scored[scored["behaviours"] != ""]

@@ -33,7 +33,6 @@ def test_clear_examples_are_tagged(shipped, text, behaviour):
     "text",
     [
         "The Trust moved my ward to another site.",
-        "n/a",
         "Car parking costs too much and there are never any spaces.",
         "Pay is too low for band 5.",
         "Leaving to relocate closer to family.",
@@ -42,6 +41,10 @@ def test_clear_examples_are_tagged(shipped, text, behaviour):
 def test_no_behaviour_is_left_untagged(shipped, text):
     [result] = shipped.tag([text])
     assert result.status == "ok" and result.behaviours == [], result.scores
+
+
+def test_filler_is_empty_not_an_answer(shipped):
+    assert [r.status for r in shipped.tag(["n/a", "No comment.", "-"])] == ["empty", "empty", "empty"]
 
 
 NAMES = ("Sarah", "Mohammed", "Wei", "Siobhan", "Olu", "Priya", "Tomasz", "Gareth")
