@@ -83,20 +83,25 @@ def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) 
     )
 
 
-def head_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> tuple[HeadInput, HeadInput]:
-    """What the head reads for every piece and every text: the vectors, with their words when the model has them."""
+def text_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> HeadInput:
+    """What the head reads for every text: its vector, with its words when the model has them."""
     if words is None:
-        return embedded.vectors, embedded.text_vectors()
-    all_pieces = [piece for pieces in embedded.pieces for piece in pieces]
-    return words.join(all_pieces, embedded.vectors), words.join(embedded.texts, embedded.text_vectors())
+        return embedded.text_vectors()
+    return words.join(embedded.texts, embedded.text_vectors())
+
+
+def piece_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> HeadInput:
+    """What the head reads for every piece (sentence): its vector, with its words when the model has them."""
+    if words is None:
+        return embedded.vectors
+    return words.join([piece for pieces in embedded.pieces for piece in pieces], embedded.vectors)
 
 
 def piece_and_text_probabilities(
     head, embedded: EmbeddedTexts, words: WordFeatures | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities per piece (pieces × behaviours) and per text (texts × behaviours)."""
-    pieces, texts = head_inputs(embedded, words)
-    return head.predict_proba(pieces), head.predict_proba(texts)
+    return head.predict_proba(piece_inputs(embedded, words)), head.predict_proba(text_inputs(embedded, words))
 
 
 def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:

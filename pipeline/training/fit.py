@@ -30,7 +30,7 @@ from pipeline.tagger import (
     EmbeddedTexts,
     aggregate,
     embed_texts,
-    head_inputs,
+    text_inputs,
     piece_and_text_probabilities,
     text_pieces,
 )
@@ -74,7 +74,7 @@ def fit_head(
 ) -> tuple[object, WordFeatures | None]:
     """The head (and its word features) fitted on the texts at `rows`."""
     words = fit_words(params, [embedded.texts[i] for i in rows])
-    _, X = head_inputs(embedded, words)
+    X = text_inputs(embedded, words)
     return make_head(params, prototypes).fit(X[rows], Y[rows]), words
 
 
@@ -262,12 +262,14 @@ def fit_model(
     log.info("training on %d labelled texts", len(rows))
     if params.finetune.epochs > 0:
         fitted = _fit_finetuned(texts, Y, params, taxonomy, encoder, splitter)
+        embedded = embed_texts(texts, splitter, encoder)  # again: the encoder is adapted now
     else:
         prototypes = description_vectors(taxonomy, encoder) if params.train.head == "zero_shot" else None
-        fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, prototypes)
+        embedded = embed_texts(texts, splitter, encoder)
+        fitted = _fit_frozen(embedded, Y, params, taxonomy, prototypes)
     if params.polarity.aggregation not in POLARITY_AGGREGATIONS:
         raise InputError(f"polarity.aggregation must be one of {', '.join(POLARITY_AGGREGATIONS)}")
-    polarity, polarity_figures = fit_polarity(rows, embed_texts(texts, splitter, encoder), params)
+    polarity, polarity_figures = fit_polarity(rows, embedded, params)
     head_type = next(name for name, kind in HEADS.items() if isinstance(fitted.head, kind))
     card = {
         "name": "System Leadership Behaviours tagger",
