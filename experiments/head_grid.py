@@ -41,7 +41,7 @@ def main() -> None:
     for aggregation, C, class_weight in itertools.product(("text", "max"), (0.5, 1, 2, 4, 8, 16), ("balanced", None)):
         train_params = dataclasses.replace(params.train, aggregation=aggregation, C=C, class_weight=class_weight)
         p = dataclasses.replace(params, train=train_params)
-        oof = out_of_fold_probabilities(train_emb, with_any_column(Y_train), p)
+        oof, _ = out_of_fold_probabilities(train_emb, with_any_column(Y_train), p)
         thresholds, gate = choose_thresholds(Y_train, oof, p, taxonomy.ids)
         cv = multilabel_metrics(Y_train, gated(oof, thresholds, gate), taxonomy.ids)
         head = make_head(p.train).fit(train_emb.text_vectors(), with_any_column(Y_train))

@@ -107,7 +107,10 @@ class TrainParams:
 
     `aggregation` decides how sentence scores make a text score: `text` scores the
     mean of the sentence vectors only; `max` takes the highest of that and every
-    sentence's score, so one strong sentence in a long note counts.
+    sentence's score, so one strong sentence in a long note counts; `learned` reads
+    the text's, the best sentences' and the mean sentence's scores and the note's
+    length through a small model fitted on out-of-fold scores (pipeline/model/aggregator.py,
+    regularised by `aggregation_C`).
     """
 
     head: str = "logistic"  # logistic | prototype | knn | zero_shot
@@ -122,6 +125,7 @@ class TrainParams:
     cv_folds: int = 5
     seed: int = 13
     aggregation: str = "max"
+    aggregation_C: float = 0.1  # learned
     min_threshold: float = 0.2
     max_threshold: float = 0.9
     gate_max_macro_f1_loss: float = 0.01

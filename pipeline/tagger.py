@@ -36,12 +36,13 @@ from scipy.sparse import csr_matrix
 
 from pipeline.config import Params, ScoreParams
 from pipeline.encoders.base import Encoder
+from pipeline.model.aggregator import NoteAggregator, note_features
 from pipeline.model.backend import backend_model_dir, model_encoder
 from pipeline.model.folder import SavedModel, load_model
 from pipeline.model.words import WordFeatures
 from pipeline.text import EmptyAnswers, SentenceSplitter, normalise
 
-AGGREGATIONS = ("text", "max", "noisy_or")
+AGGREGATIONS = ("text", "max", "noisy_or", "learned")
 POLARITY_AGGREGATIONS = ("text", "sentence", "mean")
 HeadInput = np.ndarray | csr_matrix  # vectors, or words and vectors side by side
 COMBINED = "combined"  # `score --combined`: the question whose columns (`combined__…`) cover all the answers
@@ -104,9 +105,16 @@ def piece_and_text_probabilities(
     return head.predict_proba(piece_inputs(embedded, words)), head.predict_proba(text_inputs(embedded, words))
 
 
-def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray, how: str) -> np.ndarray:
+def aggregate(
+    piece_probs: np.ndarray,
+    text_probs: np.ndarray,
+    offsets: np.ndarray,
+    how: str,
+    aggregator: NoteAggregator | None = None,
+) -> np.ndarray:
     """Text probabilities from the text vector alone (`text`), the best of it and every piece (`max`),
-    or the chance that at least one piece shows the behaviour if pieces were independent (`noisy_or`)."""
+    the chance that at least one piece shows the behaviour if pieces were independent (`noisy_or`),
+    or the `aggregator`'s reading of all of them (`learned`; the last output, "any behaviour", as `max`)."""
     if how == "text":
         return text_probs
     if how == "max":
@@ -114,6 +122,12 @@ def aggregate(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarr
     if how == "noisy_or":
         log_none = np.add.reduceat(np.log1p(-np.clip(piece_probs, 0.0, 1.0 - 1e-6)), offsets[:-1], axis=0)
         return 1.0 - np.exp(log_none)
+    if how == "learned":
+        if aggregator is None:
+            raise ValueError("learned aggregation needs a fitted aggregator")
+        behaviours = aggregator.predict_proba(note_features(piece_probs, text_probs, offsets))
+        gate = aggregate(piece_probs[:, -1:], text_probs[:, -1:], offsets, "max")
+        return np.column_stack([behaviours, gate])
     raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {how!r}")
 
 
@@ -175,7 +189,7 @@ class Tagger:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
         piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded, self.model.words)
-        probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation)
+        probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation, self.model.aggregator)
         gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
         piece_scores = display_scores(piece_probs[:, :-1], self.model.thresholds)

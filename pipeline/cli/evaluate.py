@@ -121,10 +121,11 @@ def _long_notes(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxon
     table.add_column("answers per note")
     table.add_column("words", justify="right")
     table.add_column("true behaviours", justify="right")
-    for aggregation in AGGREGATIONS:
+    aggregations = [a for a in AGGREGATIONS if a in next(iter(figures.values()))]
+    for aggregation in aggregations:
         table.add_column(aggregation, justify="right")
     for answers, m in figures.items():
-        cells = [f"{m[a]['macro_f1']:.3f} / {m[a]['micro_f1']:.3f} / {m[a]['tags_per_note']:.1f}" for a in AGGREGATIONS]
+        cells = [f"{m[a]['macro_f1']:.3f} / {m[a]['micro_f1']:.3f} / {m[a]['tags_per_note']:.1f}" for a in aggregations]
         table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
     console.print(table)
 

@@ -43,7 +43,7 @@ from pipeline.data.pool import load_pool
 from pipeline.data.stats import corpus_stats, coverage_gaps, pool_gaps, pool_stats
 from pipeline.errors import InputError
 from pipeline.taxonomy import load_taxonomy
-from pipeline.training.fit import out_of_fold_probabilities
+from pipeline.training.fit import out_of_fold_probabilities, with_any_column
 from pipeline.training.train import embed_labelled
 
 ADDED_FILE = "added.csv"  # default target of `labelled add`, inside the labelled folder
@@ -279,7 +279,8 @@ def labelled_check(
     rows = load_labelled(labelled_files(labelled), taxonomy)
     embedded, _ = embed_labelled([r.text for r in rows], params, cache)
     Y = label_matrix(rows, taxonomy)
-    found = suspects(rows, Y, out_of_fold_probabilities(embedded, Y, params), taxonomy.ids, confidence)
+    oof, _ = out_of_fold_probabilities(embedded, with_any_column(Y), params)
+    found = suspects(rows, Y, oof[:, :-1], taxonomy.ids, confidence)
     if as_json:
         for suspect in found[:top]:
             row = suspect.row

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipeline.cli.app import DEFAULT_LABELLED, ParamsOption, console, err_console, labelled_app, print_problems
 from pipeline.config import DEFAULT_PARAMS, load_params
-from pipeline.data.pool import agreement_figures, load_pool, prepare_batch, write_test_parts
+from pipeline.data.pool import agreement_figures, load_pool, prepare_batch, write_test_parts, write_whole_test_set
 from pipeline.data.rows import display_path
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import SentenceSplitter
@@ -79,10 +79,17 @@ def labelled_agreement(
 
 
 @labelled_app.command("test-sets")
-def labelled_test_sets(folder: FolderOption = NEW_WRITERS, params_file: ParamsOption = DEFAULT_PARAMS) -> None:
-    """Rebuild the new writers' dev.csv and final.csv from their votes; the sealed final part must not change."""
+def labelled_test_sets(
+    folder: FolderOption = NEW_WRITERS,
+    whole: Annotated[
+        bool, typer.Option("--whole", help="The folder is one test set (e.g. labelled/hedged): write <folder>/<name>.csv.")
+    ] = False,
+    params_file: ParamsOption = DEFAULT_PARAMS,
+) -> None:
+    """Rebuild a test folder's sets from their votes: the new writers' dev.csv and final.csv (final is sealed), or one set."""
     min_votes = load_params(params_file).pool.min_votes
-    written = write_test_parts(folder, load_taxonomy(), min_votes)
+    taxonomy = load_taxonomy()
+    written = {"all": write_whole_test_set(folder, taxonomy, min_votes)} if whole else write_test_parts(folder, taxonomy, min_votes)
     for part, (path, count) in written.items():
         console.print(f"{part}: {count} rows in {display_path(path)}", highlight=False)
     if not any(count for _, count in written.values()):

@@ -395,6 +395,14 @@ def pool_training_rows(folder: Path, taxonomy: Taxonomy, min_votes: int) -> list
     return gold_rows([text for text in texts if len(text.votes) >= min_votes], display_path(folder))
 
 
+def _voted_texts(folder: Path, taxonomy: Taxonomy, min_votes: int) -> list[PoolText]:
+    """The texts of a test folder's batches with at least `min_votes` votes; refuses while any batch has problems."""
+    texts, problems = load_pool(folder, taxonomy)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
+    return [text for text in texts if len(text.votes) >= min_votes]
+
+
 def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> dict[str, tuple[Path, int]]:
     """Write `<folder>/dev.csv` and `<folder>/final.csv` from the fully voted texts of its batches.
 
@@ -402,10 +410,7 @@ def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> di
     problems, and refuses to change a sealed final part (one whose hash is committed in
     `final.sha256`). Texts with fewer than `min_votes` votes are left out.
     """
-    texts, problems = load_pool(folder, taxonomy)
-    if problems:
-        raise InputError(f"{len(problems)} problem(s) in {display_path(folder)}, first: {problems[0]}")
-    voted = [text for text in texts if len(text.votes) >= min_votes]
+    voted = _voted_texts(folder, taxonomy, min_votes)
     written = {}
     for part in ("dev", "final"):
         path = Path(folder) / f"{part}.csv"
@@ -417,3 +422,11 @@ def write_test_parts(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> di
         atomic_write_text(path, content)
         written[part] = (path, len(rows))
     return written
+
+
+def write_whole_test_set(folder: Path, taxonomy: Taxonomy, min_votes: int = 3) -> tuple[Path, int]:
+    """Write every fully voted text of a one-part test folder (e.g. `labelled/hedged`) to `<folder>/<folder name>.csv`."""
+    path = Path(folder) / f"{Path(folder).name}.csv"
+    rows = gold_rows(_voted_texts(folder, taxonomy, min_votes), display_path(path))
+    atomic_write_text(path, labelled_csv_text(rows, header=True))
+    return path, len(rows)

@@ -5,6 +5,7 @@
       head.npz      the head's arrays (loaded with allow_pickle=False)
       polarity.npz  strength-or-gap classifier: vocabulary, idf and weights
       words.npz     the head's word features (vocabulary, idf), when it reads words beside vectors
+      aggregator.npz  how sentence scores make a note's (aggregation: learned)
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
@@ -27,6 +28,7 @@ import numpy as np
 from pipeline.config import EncoderParams, TextParams
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_folder
+from pipeline.model.aggregator import NoteAggregator
 from pipeline.model.heads import HEADS
 from pipeline.model.polarity import PolarityClassifier
 from pipeline.model.words import WordFeatures
@@ -51,6 +53,7 @@ class SavedModel:
     adapter: dict[str, np.ndarray] | None = None  # merged into the encoder at load time
     adapter_scale: float = 1.0
     words: WordFeatures | None = None  # the head reads these beside each vector (pipeline/model/words.py)
+    aggregator: NoteAggregator | None = None  # aggregation: learned (pipeline/model/aggregator.py)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class SavedModel:
             "text": dataclasses.asdict(self.text),
             "head": {"type": self.head_type, "params": self.head_params},
             "aggregation": self.aggregation,
+            "aggregator": None if self.aggregator is None else {"file": "aggregator.npz", "params": self.aggregator.saved_params()},
             "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
             "words": None if self.words is None else {"file": "words.npz", "params": self.words.saved_params()},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
@@ -80,6 +84,8 @@ def save_model(model: SavedModel, folder: Path) -> None:
             np.savez_compressed(staging / "adapter.npz", **model.adapter)
         if model.words is not None:
             np.savez_compressed(staging / "words.npz", **model.words.to_arrays())
+        if model.aggregator is not None:
+            np.savez_compressed(staging / "aggregator.npz", **model.aggregator.to_arrays())
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -97,6 +103,8 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         adapter = _load_arrays(folder / "adapter.npz") if config.get("adapter") else None
         words = config.get("words")  # absent in models saved before word features
         words_arrays = _load_arrays(folder / "words.npz") if words else None
+        aggregator = config.get("aggregator")  # absent in models saved before learned aggregation
+        aggregator_arrays = _load_arrays(folder / "aggregator.npz") if aggregator else None
     except (OSError, ValueError) as exc:
         raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
     if config.get("format_version") != FORMAT_VERSION:
@@ -124,6 +132,7 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         adapter=adapter,
         adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
         words=WordFeatures.from_arrays(words_arrays, **words["params"]) if words else None,
+        aggregator=NoteAggregator.from_arrays(aggregator_arrays, **aggregator["params"]) if aggregator else None,
     )
 
 

@@ -30,6 +30,7 @@ from pipeline.data.split import LabelledSplit
 from pipeline.encoders.base import Encoder
 from pipeline.encoders.cached import cached_encoder
 from pipeline.errors import InputError
+from pipeline.model.folder import SavedModel
 from pipeline.tagger import AGGREGATIONS, Tagger, result_matrices
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
@@ -102,6 +103,11 @@ def brainstorm_only(
     return train_and_evaluate(baseline_rows, test_rows, baseline_params, taxonomy, new_encoder, splitter)
 
 
+def note_aggregations(model: SavedModel) -> tuple[str, ...]:
+    """The aggregations a model can tag with: `learned` only when it has a fitted aggregator."""
+    return tuple(a for a in AGGREGATIONS if a != "learned" or model.aggregator is not None)
+
+
 def long_notes(
     tagger: Tagger,
     test_rows: list[LabelledRow],
@@ -143,7 +149,7 @@ def long_notes(
             "words": int(np.mean([len(t.split()) for t in texts[rows]])),
             "labels_per_note": float(truth[rows].sum(axis=1).mean()),
         }
-    for aggregation in AGGREGATIONS:
+    for aggregation in note_aggregations(tagger.model):
         model = dataclasses.replace(tagger.model, aggregation=aggregation)
         predicted, _ = result_matrices(
             Tagger(model, encoder=tagger.encoder, splitter=tagger.splitter).tag(texts), taxonomy.ids

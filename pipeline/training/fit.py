@@ -21,6 +21,7 @@ from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.encoders.base import Encoder
 from pipeline.encoders.transformer import SentenceTransformerEncoder
 from pipeline.errors import InputError
+from pipeline.model.aggregator import NoteAggregator, note_features
 from pipeline.model.folder import SavedModel
 from pipeline.model.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model.polarity import PolarityClassifier, polarity_pairs
@@ -78,18 +79,52 @@ def fit_head(
     return make_head(params, prototypes).fit(X[rows], Y[rows]), words
 
 
+def _folds(Y: np.ndarray, params: TrainParams) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds over texts, stratified on each text's first behaviour (or none), so every
+    fold trains on every behaviour."""
+    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+    folds = StratifiedKFold(n_splits=params.cv_folds, shuffle=True, random_state=params.seed)
+    return list(folds.split(first_label, first_label))
+
+
+def out_of_fold_scores(
+    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each piece's and each text's head probabilities from a head trained on the other folds' texts."""
+    owner = np.repeat(np.arange(len(Y)), np.diff(embedded.offsets))
+    piece_oof = np.zeros((len(embedded.vectors), Y.shape[1]), dtype=np.float32)
+    text_oof = np.zeros(Y.shape, dtype=np.float32)
+    for fit_idx, held_idx in _folds(Y, params.train):
+        head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
+        piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words)
+        text_oof[held_idx] = text_probs[held_idx]
+        held_pieces = np.isin(owner, held_idx)
+        piece_oof[held_pieces] = piece_probs[held_pieces]
+    return piece_oof, text_oof
+
+
 def out_of_fold_probabilities(
     embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
-) -> np.ndarray:
-    """Each text's probabilities from a head trained on the other folds."""
-    # Stratify on each text's first behaviour (or none) so every fold trains on every behaviour.
-    first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
-    folds = StratifiedKFold(n_splits=params.train.cv_folds, shuffle=True, random_state=params.train.seed)
-    oof = np.zeros(Y.shape, dtype=np.float32)
-    for fit_idx, held_idx in folds.split(first_label, first_label):
-        head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
-        oof[held_idx] = text_probabilities(head, embedded, params.train.aggregation, words)[held_idx]
-    return oof
+) -> tuple[np.ndarray, NoteAggregator | None]:
+    """Each text's probabilities from a head trained on the other folds, aggregated as `train.aggregation`
+    says; with `learned`, also the aggregator fitted on every text's out-of-fold scores.
+
+    `Y` ends with the "any behaviour" column. The learned aggregator's own out-of-fold
+    probabilities come from aggregators fitted on the other folds, so the thresholds
+    chosen on them are chosen on texts neither stage saw.
+    """
+    piece_oof, text_oof = out_of_fold_scores(embedded, Y, params, prototypes)
+    how = params.train.aggregation
+    if how != "learned":
+        return aggregate(piece_oof, text_oof, embedded.offsets, how), None
+    features = note_features(piece_oof, text_oof, embedded.offsets)
+    behaviours = Y[:, :-1]
+    oof = np.zeros(behaviours.shape, dtype=np.float32)
+    for fit_idx, held_idx in _folds(behaviours, params.train):
+        aggregator = NoteAggregator(C=params.train.aggregation_C).fit(features[fit_idx], behaviours[fit_idx])
+        oof[held_idx] = aggregator.predict_proba(features[held_idx])
+    gate = aggregate(piece_oof[:, -1:], text_oof[:, -1:], embedded.offsets, "max")
+    return np.column_stack([oof, gate]), NoteAggregator(C=params.train.aggregation_C).fit(features, behaviours)
 
 
 def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -167,18 +202,19 @@ class FittedHead:
     method: str
     adapter: dict[str, np.ndarray] | None = None
     words: WordFeatures | None = None  # read beside the vectors (train.features: words+vectors)
+    aggregator: NoteAggregator | None = None  # train.aggregation: learned
 
 
 def _fit_frozen(
     embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy, prototypes: np.ndarray | None
 ) -> FittedHead:
     """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
-    oof = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
+    oof, aggregator = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
     thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
     head, words = fit_head(embedded, with_any_column(Y), np.arange(len(Y)), params.train, prototypes)
     method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
     figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
-    return FittedHead(head, thresholds, gate, figures, method, words=words)
+    return FittedHead(head, thresholds, gate, figures, method, words=words, aggregator=aggregator)
 
 
 def _fit_finetuned(
@@ -193,8 +229,11 @@ def _fit_finetuned(
         return _fit_contrastive(texts, Y, params, taxonomy, encoder, splitter, base)
     if tuning.objective != "classify":
         raise InputError(f"finetune.objective must be 'classify' or 'contrastive', not {tuning.objective!r}")
-    if params.train.features != "vectors":
-        raise InputError("finetune.objective: classify trains its own head on vectors; use train.features: vectors")
+    if params.train.features != "vectors" or params.train.aggregation == "learned":
+        raise InputError(
+            "finetune.objective: classify trains its own head on vectors; use train.features: vectors "
+            "and an aggregation other than learned"
+        )
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     fit_idx, val_idx = train_test_split(
         np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
@@ -324,5 +363,6 @@ def fit_model(
         adapter=fitted.adapter,
         adapter_scale=params.finetune.scale,
         words=fitted.words,
+        aggregator=fitted.aggregator,
     )
     return model, fitted.figures

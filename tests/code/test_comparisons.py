@@ -45,7 +45,7 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
     from helpers import TINY_NONE
 
     from pipeline.data.rows import LabelledRow
-    from pipeline.tagger import AGGREGATIONS, Tagger
+    from pipeline.tagger import Tagger
     from pipeline.training.comparisons import long_notes
 
     none = [LabelledRow(f"n{i}", t, (), (), "exit_survey", "t", "f", i) for i, t in enumerate(TINY_NONE)]
@@ -56,7 +56,8 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
     assert figures[8]["words"] > 2 * figures[2]["words"]
     # tiny rows carry one behaviour each and the filler none: one or two labels per note at any length
     assert all(1.0 <= figures[n]["labels_per_note"] <= 2.0 for n in (2, 8))
-    for n in (2, 8):
-        assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in AGGREGATIONS)
+    for n in (2, 8):  # the tiny model was trained with max: no learned aggregator to compare
+        assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in ("text", "max", "noisy_or"))
+        assert "learned" not in figures[n]
     with pytest.raises(InputError, match="too few test answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)

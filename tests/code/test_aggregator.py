@@ -1,0 +1,78 @@
+"""Learned aggregation: the note features, the aggregator, and a model trained, saved and loaded with it."""
+
+import dataclasses
+
+import numpy as np
+from helpers import tiny_params, tiny_rows
+
+from pipeline.model.aggregator import FEATURES, NoteAggregator, note_features
+from pipeline.model.folder import load_model, save_model
+from pipeline.tagger import Tagger, aggregate
+from pipeline.training.fit import fit_model
+
+
+def test_note_features_read_each_texts_own_sentences():
+    # text 0: one sentence; text 1: three sentences
+    pieces = np.array([[0.9], [0.2], [0.7], [0.4]])
+    texts = np.array([[0.5], [0.3]])
+    offsets = np.array([0, 1, 4])
+    X = note_features(pieces, texts, offsets)
+    assert X.shape == (2, 1, len(FEATURES))
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    text, best, second, mean, log_n, best_log_n = X[1, 0]
+    assert np.isclose(text, logit(0.3), atol=1e-5)
+    assert np.isclose(best, logit(0.7), atol=1e-5) and np.isclose(second, logit(0.4), atol=1e-5)
+    assert np.isclose(mean, logit((0.2 + 0.7 + 0.4) / 3), atol=1e-5)
+    assert np.isclose(log_n, np.log(3)) and np.isclose(best_log_n, logit(0.7) * np.log(3), atol=1e-5)
+    assert np.isclose(X[0, 0, 1], X[0, 0, 2])  # one sentence: its second best is its best
+    assert X[0, 0, 4] == 0.0
+
+
+def test_the_aggregator_learns_that_one_sentence_counts_less_in_a_long_note():
+    # Made-up scores: in short texts the best sentence decides; in long ones a single
+    # middling sentence is usually noise. The aggregator should learn that from the rows.
+    rng = np.random.default_rng(0)
+    rows, labels, offsets = [], [], [0]
+    for _ in range(600):
+        n = int(rng.choice([1, 2, 12, 30]))
+        truth = rng.random() < 0.3
+        best = rng.uniform(0.6, 0.95) if truth or n > 10 else rng.uniform(0.05, 0.4)
+        scores = np.concatenate([[best], rng.uniform(0.02, 0.3, n - 1)])
+        rows.append(scores[:, None])
+        labels.append([truth])
+        offsets.append(offsets[-1] + n)
+    pieces = np.vstack(rows)
+    texts = np.array([[r.max() * 0.8] for r in rows])
+    aggregator = NoteAggregator(C=1.0).fit(note_features(pieces, texts, np.array(offsets)), np.array(labels))
+
+    def probability(n: int) -> float:
+        note = np.concatenate([[0.8], np.full(n - 1, 0.1)])[:, None]
+        return float(aggregator.predict_proba(note_features(note, np.array([[0.64]]), np.array([0, n])))[0, 0])
+
+    assert probability(1) > 0.5 > probability(30)
+
+
+def test_a_learned_model_saves_loads_and_tags_the_same(taxonomy, encoder, splitter, tmp_path):
+    params = tiny_params()
+    params = dataclasses.replace(params, train=dataclasses.replace(params.train, aggregation="learned"))
+    model, figures = fit_model(tiny_rows(), params, taxonomy, encoder, splitter)
+    assert model.aggregator is not None and model.aggregator.coef_.shape == (13, len(FEATURES))
+    assert figures["macro_f1"] > 0.3  # cross-validated through both stages, on a few dozen rows
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m", taxonomy.ids)
+    np.testing.assert_array_equal(loaded.aggregator.coef_, model.aggregator.coef_)
+    texts = [r.text for r in tiny_rows()[:20]] + [" ".join(r.text for r in tiny_rows()[:15])]
+    before = Tagger(model, encoder=encoder, splitter=splitter).tag(texts)
+    after = Tagger(loaded, encoder=encoder, splitter=splitter).tag(texts)
+    assert [r.scores for r in before] == [r.scores for r in after]
+    assert any(r.behaviours for r in after)
+
+
+def test_learned_aggregation_keeps_the_gate_as_max():
+    pieces = np.array([[0.2, 0.9], [0.3, 0.4]])
+    texts = np.array([[0.1, 0.5]])
+    aggregator = NoteAggregator().fit(
+        note_features(np.tile(pieces, (4, 1)), np.tile(texts, (4, 1)), np.arange(0, 9, 2)), np.array([[0], [1], [0], [1]])
+    )
+    probs = aggregate(pieces, texts, np.array([0, 2]), "learned", aggregator)
+    assert probs.shape == (1, 2) and probs[0, 1] == 0.9  # the gate: best of text and pieces
