@@ -1,6 +1,8 @@
 # Two commands work on a fresh machine: `make demo` and `make test`.
-# Each creates .venv and installs the project first (torch's CPU build before the rest,
-# so that pip never pulls the multi-GB CUDA build).
+# Each creates .venv and installs exactly what requirements/lock.txt pins, every file checked
+# against its hash, then the project itself without dependencies. The lock pins torch's CPU
+# build (torch==2.13.0+cpu, a wheel this kind of machine keeps on disk and pip finds through
+# its configured find-links), so pip never pulls the multi-GB CUDA build.
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -9,21 +11,33 @@ MODEL   := models/default
 EXAMPLE := examples/exit_survey_export_cp1252.csv
 SCORED  := out/exit_survey_scored.csv
 REPORT  := out/exit_survey_report.html
+LOCK    := requirements/lock.txt
+PIP_VERSION       := 26.3
+PIP_TOOLS_VERSION := 7.7.0
+LOCK_VENV         := .venv-lock
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test test-fast repro
+.PHONY: help install lock demo serve test test-fast repro
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project (CPU-only torch)
+install: $(STAMP) ## Create .venv and install the locked dependencies and the project (CPU-only torch)
+
+# pip-tools runs in a venv of its own, never in the project's. pip-compile keeps every pin the
+# lock already has that still fits pyproject.toml; to move one: make lock LOCK_ARGS="--upgrade-package NAME".
+lock: ## Regenerate requirements/lock.txt (every pin, with hashes) from pyproject.toml and its dev extra
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --extra dev --generate-hashes \
+		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file $(LOCK) $(LOCK_ARGS) pyproject.toml
 
 $(MODEL)/config.json: | $(STAMP)
 	$(VENV)/bin/behaviours train
