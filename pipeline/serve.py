@@ -397,3 +397,61 @@ def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastA
         return UploadResponse(kind="table", filename=name, column=column, results=tag(texts))
 
     return app
+
+
+def server(app: FastAPI, params: ServeParams, host: str, port: int):
+    """A uvicorn server for `app` (`.run()` serves until Ctrl-C), with the limits it needs against slow clients.
+
+    uvicorn's own: `keep_alive_seconds` (an idle connection between requests) and h11's
+    `max_header_bytes`. uvicorn has no timeout for a request's headers (a client can open a
+    connection and send a byte now and then for ever), so its h11 protocol is given one:
+    `header_timeout_seconds` from the connection's opening, or from the first byte of each
+    later request, to the end of the headers. The body's deadline is `WholeBody`'s.
+    """
+    import h11  # uvicorn's HTTP parser; like uvicorn, only `behaviours serve` needs it
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutH11(H11Protocol):
+        header_timer = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._time_headers()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._time_headers()
+
+        def connection_lost(self, exc) -> None:
+            self._stop_header_timer()
+            super().connection_lost(exc)
+
+        def _time_headers(self) -> None:
+            waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+            if not waiting:
+                self._stop_header_timer()
+            elif self.header_timer is None and self.timeout_keep_alive_task is None:  # keep-alive's timer is first
+                self.header_timer = self.loop.call_later(params.header_timeout_seconds, self._headers_too_slow)
+
+        def _stop_header_timer(self) -> None:
+            if self.header_timer is not None:
+                self.header_timer.cancel()
+                self.header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self.header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()  # no request to answer yet: closing is all HTTP allows
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=HeaderTimeoutH11,
+        timeout_keep_alive=params.keep_alive_seconds,
+        h11_max_incomplete_event_size=params.max_header_bytes,
+    )
+    return uvicorn.Server(config)
+
