@@ -25,6 +25,7 @@ page can highlight it without splitting the text again.
 from __future__ import annotations
 
 import asyncio
+import csv
 import html
 import io
 import re
@@ -181,15 +182,19 @@ def decoded(filename: str, content: bytes) -> str:
 def table_texts(filename: str, content: bytes, column: str | None, max_columns: int) -> tuple[str, list[str]]:
     """(column, texts) of an uploaded CSV: the named column, else `text`, else the column with the longest answers."""
     text = decoded(filename, content)
-    header = text.lstrip("\ufeff").partition("\n")[0]
-    most = 1 + max(header.count(delimiter) for delimiter in ",;\t|")  # at least as many columns as the file has
+    header = text.partition("\n")[0]
+    most = 1 + max(header.count(delimiter) for delimiter in DELIMITERS)  # at least as many columns as the file has
     if most > max_columns:
         raise HTTPException(
             413, f"{filename}: up to {most:,} columns; at most {max_columns:,} are read (serve.max_upload_columns)"
         )
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        delimiter = csv.Sniffer().sniff(text[:SNIFF_CHARS], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","  # one column (pandas' own sniffing would split a lone `text` column at its letters)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         reason = one_line(str(exc)) or exc.__class__.__name__
         raise HTTPException(422, f"{filename}: cannot read as CSV ({reason})") from None
     if frame.empty or not len(frame.columns):
@@ -201,7 +206,8 @@ def table_texts(filename: str, content: bytes, column: str | None, max_columns: 
     return str(column), frame[column].tolist()
 
 
-HEADING_CHARS = 60  # a longer header cell is more likely an answer (a file without a header row): not shown
+DELIMITERS, SNIFF_CHARS = ",;\t|", 65_536
+HEADING_CHARS, HEADING_WORDS = 32, 4  # a longer header cell may be an answer (a file without a header row): not shown
 HEADINGS_SHOWN = 20
 
 
@@ -209,7 +215,8 @@ def column_names(columns) -> str:
     """The header row, for an error line: short headings only, so a file without a header row never has its first
     answers quoted, and at most the first 20 of them."""
     names = [" ".join(str(name).split()) for name in columns]
-    shown = [name if len(name) <= HEADING_CHARS else f"(column {i + 1}: a long heading, not shown)"
+    shown = [name if len(name) <= HEADING_CHARS and len(name.split()) <= HEADING_WORDS
+             else f"(column {i + 1}: a long heading, not shown)"
              for i, name in enumerate(names[:HEADINGS_SHOWN])]
     more = f" and {len(names) - HEADINGS_SHOWN:,} more" if len(names) > HEADINGS_SHOWN else ""
     return f"{len(names):,} column{'s' if len(names) != 1 else ''}: {', '.join(shown)}{more}"

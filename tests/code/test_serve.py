@@ -193,3 +193,11 @@ def test_locate_matches_across_folded_white_space():
     start, end = locate(text, "He explains the reasons.")
     assert text[start:end] == "He  explains\tthe reasons."
     assert locate(text, "not there at all") is None
+
+
+def test_a_csv_of_one_text_column_is_read_as_one_column(client):
+    """pandas' own delimiter sniffing split a lone `text` column at the letter "t" (found writing issue 14's suite)."""
+    csv = f"text\n{TRUST}\nThe car park is full.\n".encode()
+    body = client.post("/v1/upload", files={"file": ("answers.csv", csv, "text/csv")}).json()
+    assert body["column"] == "text" and len(body["results"]) == 2
+    assert "trust" in body["results"][0]["behaviours"]
