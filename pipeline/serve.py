@@ -39,6 +39,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.config import ServeParams
@@ -307,6 +308,67 @@ async def _answer(scope, send, status: int, detail: str) -> None:
     await response(scope, no_body, send)
 
 
+class Lane:
+    """Requests through the model in turn, each turn tagging every request then waiting as one batch; past
+    `max_waiting` waiting, 503 with Retry-After.
+
+    The app has two: requests of at most `serve.short_request_chars` characters in all, and
+    the rest. With one lane and a thread per request, 50 clients on 2 cores queued each short
+    answer behind every long note (benchmarks/serve_load.py: p99 5.4 s for short answers,
+    2.5 GB); two lanes alone still gave 5.1 s, as 40 short answers tagged one by one take
+    longer than one batch of them. `work` maps a list of texts to a list of results.
+    """
+
+    def __init__(self, work, max_waiting: int, max_batch: int) -> None:
+        self.work, self.max_waiting, self.max_batch = work, max_waiting, max_batch
+        self.pending: list[tuple[list, asyncio.Future]] = []
+        self.turn = asyncio.Lock()
+
+    async def run(self, texts: list) -> list:
+        if len(self.pending) >= self.max_waiting:
+            detail = f"busy: {len(self.pending):,} requests are waiting (serve.max_waiting); try again shortly"
+            raise HTTPException(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        answer = asyncio.get_running_loop().create_future()
+        self.pending.append((texts, answer))
+        async with self.turn:  # whoever has the turn tags what is waiting; a request already tagged just returns
+            if not answer.done():
+                batch = self._next_batch()
+                try:
+                    await self._tag(batch)
+                finally:  # cancelled (its client gone): the others of its batch are told to retry, not left waiting
+                    for _, other in batch:
+                        if not other.done():
+                            other.set_exception(HTTPException(503, "interrupted: try again", headers={"Retry-After": "1"}))
+        return answer.result()
+
+    def _next_batch(self) -> list[tuple[list, asyncio.Future]]:
+        size, taken = 0, 0
+        for texts, _ in self.pending:
+            if taken and size + len(texts) > self.max_batch:
+                break
+            size, taken = size + len(texts), taken + 1
+        batch, self.pending = self.pending[:taken], self.pending[taken:]
+        return batch
+
+    async def _tag(self, batch: list[tuple[list, asyncio.Future]]) -> None:
+        try:
+            results = await run_in_threadpool(self.work, [text for texts, _ in batch for text in texts])
+        except Exception:
+            if len(batch) == 1:
+                batch[0][1].set_exception(HTTPException(500, "the text could not be tagged"))
+                return
+            for request in batch:  # one request's texts failed the batch: each alone, so only that one fails
+                await self._tag([request])
+            return
+        at = 0
+        for texts, answer in batch:
+            answer.set_result(results[at : at + len(texts)])
+            at += len(texts)
+
+
+RETRY_AFTER_SECONDS = 1
+
+
 def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastAPI:
     """The web app around an already loaded tagger."""
     app = FastAPI(
@@ -332,9 +394,15 @@ def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastA
             if text is not None and not text.isascii() and SURROGATE.search(text):
                 raise HTTPException(422, f"{where} holds a lone surrogate (\\ud800-\\udfff escape): not valid Unicode")
 
-    def tag(texts: list[str | None]) -> list[TagResponse]:
-        check_texts(texts)
+    def tagged(texts: list[str | None]) -> list[TagResponse]:
         return [response(text, result, taxonomy) for text, result in zip(texts, tagger.tag(texts))]
+
+    short_lane, long_lane = (Lane(tagged, params.max_waiting, params.max_batch) for _ in range(2))
+
+    async def tag(texts: list[str | None]) -> list[TagResponse]:
+        check_texts(texts)
+        short = sum(len(text) for text in texts if text) <= params.short_request_chars
+        return await (short_lane if short else long_lane).run(texts)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -383,12 +451,12 @@ def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastA
         ]
 
     @app.post("/v1/tag", response_model=TagResponse)
-    def tag_one(request: TagRequest) -> TagResponse:
-        return tag([request.text])[0]
+    async def tag_one(request: TagRequest) -> TagResponse:
+        return (await tag([request.text]))[0]
 
     @app.post("/v1/score", response_model=ScoreResponse)
-    def score(request: ScoreRequest) -> ScoreResponse:
-        return ScoreResponse(results=tag(request.texts))
+    async def score(request: ScoreRequest) -> ScoreResponse:
+        return ScoreResponse(results=await tag(request.texts))
 
     @app.post("/v1/upload", response_model=UploadResponse)
     async def upload(file: UploadFile = File(...), column: str | None = Form(None)) -> UploadResponse:
@@ -397,11 +465,11 @@ def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastA
         if suffix not in NOTE_TYPES + TABLE_TYPES:
             raise HTTPException(415, f"{name}: upload a {', '.join(NOTE_TYPES + TABLE_TYPES)} file")
         content = await file.read()
-        if suffix in NOTE_TYPES:
-            text = note_text(name, content, params.max_unzipped_bytes)
-            return UploadResponse(kind="note", filename=name, column=None, results=tag([text]))
-        column, texts = table_texts(name, content, column or None, params.max_upload_columns)
-        return UploadResponse(kind="table", filename=name, column=column, results=tag(texts))
+        if suffix in NOTE_TYPES:  # files are read in a thread: the event loop keeps answering
+            text = await run_in_threadpool(note_text, name, content, params.max_unzipped_bytes)
+            return UploadResponse(kind="note", filename=name, column=None, results=await tag([text]))
+        column, texts = await run_in_threadpool(table_texts, name, content, column or None, params.max_upload_columns)
+        return UploadResponse(kind="table", filename=name, column=column, results=await tag(texts))
 
     return app
 

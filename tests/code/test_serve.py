@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import threading
 
 import docx
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from pipeline.config import ServeParams
-from pipeline.serve import create_app, locate
+from pipeline.serve import Lane, create_app, locate
 from pipeline.tagger import Tagger
 
 TRUST = "He explains the reasons behind every rota decision."
@@ -201,3 +204,51 @@ def test_a_csv_of_one_text_column_is_read_as_one_column(client):
     body = client.post("/v1/upload", files={"file": ("answers.csv", csv, "text/csv")}).json()
     assert body["column"] == "text" and len(body["results"]) == 2
     assert "trust" in body["results"][0]["behaviours"]
+
+
+def test_a_lane_tags_what_waits_as_one_batch_and_answers_503_past_its_queue():
+    """Issue 14's load test: 50 clients, one thread each, put each short answer behind every long note (p99 5.4 s)."""
+    release, running, calls = threading.Event(), [], []
+
+    def work(texts):
+        running.append(texts)
+        assert len(running) == 1, "two batches in one lane at once"
+        calls.append(list(texts))
+        if texts == ["first"]:
+            release.wait(5)
+        running.pop()
+        return [text.upper() for text in texts]
+
+    async def scenario():
+        lane = Lane(work, max_waiting=3, max_batch=3)
+        first = asyncio.create_task(lane.run(["first"]))
+        await asyncio.sleep(0.1)  # first is being tagged; the next ones wait for its turn to end
+        waiting = [asyncio.create_task(lane.run(texts)) for texts in (["a", "b"], ["c"], ["d"])]
+        await asyncio.sleep(0.1)
+        with pytest.raises(HTTPException) as refused:
+            await lane.run(["e"])
+        release.set()
+        return await first, [await task for task in waiting], refused.value
+
+    first, answers, refused = asyncio.run(scenario())
+    assert first == ["FIRST"] and answers == [["A", "B"], ["C"], ["D"]]
+    assert calls == [["first"], ["a", "b", "c"], ["d"]]  # batches of at most max_batch texts, in arrival order
+    assert refused.status_code == 503 and refused.headers == {"Retry-After": "1"}
+    assert refused.detail == "busy: 3 requests are waiting (serve.max_waiting); try again shortly"
+
+
+def test_a_batch_that_fails_is_tagged_request_by_request_so_only_the_bad_one_fails():
+    def work(texts):
+        if "bad" in texts:
+            raise ValueError("the model fell over")
+        return [len(text) for text in texts]
+
+    async def scenario():
+        lane = Lane(work, max_waiting=10, max_batch=10)
+        hold = asyncio.create_task(lane.run(["hold"]))
+        tasks = [asyncio.create_task(lane.run(texts)) for texts in (["ok"], ["bad"], ["fine"])]
+        return [await hold] + list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    hold, ok, bad, fine = asyncio.run(scenario())
+    assert (hold, ok, fine) == ([4], [2], [4])
+    assert isinstance(bad, HTTPException) and bad.status_code == 500 and bad.detail == "the text could not be tagged"
