@@ -247,6 +247,14 @@ class ServeParams:
     max_text_chars: int = 100_000  # one text (a note of ~15,000 words); longer is answered 413
     max_batch: int = 1_000  # texts per /v1/score request or uploaded CSV
     max_request_bytes: int = 5_000_000  # any request body, an uploaded file included
+    max_upload_columns: int = 2_000  # columns of an uploaded CSV; more is 413 (read from its first line, cheaply)
+    max_unzipped_bytes: int = 50_000_000  # what an uploaded .docx (a zip) may unzip to; more is 413, never expanded
+    short_request_chars: int = 1_000  # requests with at most this many characters of text go in the short lane
+    max_waiting: int = 100  # requests waiting in each lane; more are answered 503 with Retry-After
+    header_timeout_seconds: float = 10.0  # a request's headers must all arrive within this, else the connection closes
+    body_timeout_seconds: float = 60.0  # and its body within this, else 408
+    keep_alive_seconds: float = 5.0  # an idle connection between requests is closed after this
+    max_header_bytes: int = 16_384  # a request's line and headers (h11's limit); more is 400
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import typer
 
 from pipeline.cli.app import BackendModelOption, BackendOption, ParamsOption, app, console
 from pipeline.config import DEFAULT_PARAMS, load_params
-from pipeline.serve import create_app
+from pipeline.serve import create_app, server
 from pipeline.tagger import load_tagger
 from pipeline.taxonomy import load_taxonomy
 
@@ -22,11 +22,9 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port (default: serve.port).")] = None,
 ) -> None:
     """A web page and JSON API for tagging notes on this machine: open http://127.0.0.1:8000/ (API docs at /docs)."""
-    import uvicorn  # only this command needs the web server
-
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     web = create_app(load_tagger(model_dir, params, taxonomy.ids, backend), taxonomy, params.serve)
     host, port = host or params.serve.host, port or params.serve.port
     console.print(f"Tagging page on http://{host}:{port}/ (API docs: /docs). Ctrl-C stops it.", highlight=False)
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    server(web, params.serve, host, port).run()
