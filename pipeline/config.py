@@ -126,6 +126,7 @@ class TrainParams:
     seed: int = 13
     aggregation: str = "max"
     aggregation_C: float = 0.1  # learned
+    sentence_head: bool = False  # sentences scored by a second head trained on readers' sentence labels (logistic)
     min_threshold: float = 0.2
     max_threshold: float = 0.9
     gate_max_macro_f1_loss: float = 0.01
@@ -157,13 +158,16 @@ class PolarityParams:
 
     `aggregation` decides a behaviour's polarity in a text: `text` reads the whole
     text, `sentence` only the sentence that is the best evidence for the behaviour,
-    `mean` averages the two (docs/decisions.md).
+    `mean` averages the two (docs/decisions.md). With `sentences`, the classifier also
+    learns from every sentence readers marked with a behaviour and its sign (the pool's
+    sentence votes), beside the whole texts.
     """
 
     C: float = 8.0
     ngram_max: int = 2
     min_df: int = 2
     aggregation: str = "mean"
+    sentences: bool = False
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ class TagResponse(BaseModel):
     strengths: list[str]
     gaps: list[str]
     scores: dict[str, float] = Field(description="Every behaviour's score, 0–1; tagged at 0.5.")
+    probabilities: dict[str, float] = Field(
+        description="Every behaviour's probability that a careful reader would mark it (calibrated with learned aggregation)."
+    )
     polarity: dict[str, float] = Field(description="For each behaviour found, P(strength); `+` at 0.5 or more.")
     evidence: list[Evidence]
     message: str = Field(description="A plain sentence saying what was found.")
@@ -133,6 +136,7 @@ def response(text: str | None, result: TagResult, taxonomy: Taxonomy) -> TagResp
         strengths=result.strengths,
         gaps=result.gaps,
         scores=result.scores,
+        probabilities=result.probabilities,
         polarity=result.polarity,
         evidence=evidence,
         message=_message(result, taxonomy),

@@ -8,7 +8,9 @@ sentences. Each behaviour's text probability comes from the text vector, or with
 behaviour is tagged when that probability reaches the behaviour's threshold.
 
 A model with word features (pipeline/model/words.py) gives its head each piece's and
-each text's TF-IDF words beside the vector; the head is otherwise the same.
+each text's TF-IDF words beside the vector; the head is otherwise the same. A model with
+a sentence head scores each piece with it (a head trained on the sentences readers
+marked) and keeps the text head for whole texts.
 
 The head has one more output than there are behaviours: "shows any behaviour at
 all". A text is tagged with a behaviour only when both that behaviour's probability
@@ -17,7 +19,9 @@ and this gate reach their thresholds.
 Scores shown to people are the probabilities rescaled so that each threshold sits
 at 0.5, and a behaviour's score is the lower of its own and the gate's: a score of
 0.5 or more always means "tagged", whatever the behaviour, and scores only ever
-rise with the probabilities.
+rise with the probabilities. The probabilities themselves are kept beside them: with
+learned aggregation they are calibrated (`behaviours evaluate` reports their expected
+calibration error), so the mean over many answers estimates how many show a behaviour.
 
 Each behaviour tagged is then read as a strength (`+`) or a gap (`-`) by the
 model's polarity classifier (pipeline/model/polarity.py), from the whole text, from the
@@ -99,10 +103,18 @@ def piece_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> HeadInp
 
 
 def piece_and_text_probabilities(
-    head, embedded: EmbeddedTexts, words: WordFeatures | None = None
+    head,
+    embedded: EmbeddedTexts,
+    words: WordFeatures | None = None,
+    sentence_head=None,
+    sentence_words: WordFeatures | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities per piece (pieces × behaviours) and per text (texts × behaviours)."""
-    return head.predict_proba(piece_inputs(embedded, words)), head.predict_proba(text_inputs(embedded, words))
+    """Probabilities per piece (pieces × behaviours) and per text (texts × behaviours): pieces scored by the
+    sentence head when the model has one (trained on readers' sentence labels), else by the text head."""
+    text_probs = head.predict_proba(text_inputs(embedded, words))
+    if sentence_head is None:
+        return head.predict_proba(piece_inputs(embedded, words)), text_probs
+    return sentence_head.predict_proba(piece_inputs(embedded, sentence_words)), text_probs
 
 
 def aggregate(
@@ -158,6 +170,7 @@ class TagResult:
     strengths: list[str] = field(default_factory=list)  # tagged ids shown as a strength (+)
     gaps: list[str] = field(default_factory=list)  # tagged ids shown as lacking (-)
     scores: dict[str, float] = field(default_factory=dict)  # every behaviour, 0-1, tagged at >= 0.5
+    probabilities: dict[str, float] = field(default_factory=dict)  # every behaviour: P(a reader would mark it)
     polarity: dict[str, float] = field(default_factory=dict)  # tagged ids: P(strength), `+` at >= 0.5
     evidence: list[dict] = field(default_factory=list)  # {behaviour, sentence, score, polarity, polarity_score}
 
@@ -188,7 +201,10 @@ class Tagger:
         if not filled:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
-        piece_probs, text_probs = piece_and_text_probabilities(self.model.head, embedded, self.model.words)
+        model = self.model
+        piece_probs, text_probs = piece_and_text_probabilities(
+            model.head, embedded, model.words, model.sentence_head, model.sentence_words
+        )
         probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation, self.model.aggregator)
         gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
@@ -199,13 +215,14 @@ class Tagger:
         for k, i in enumerate(filled):
             lo, hi = embedded.offsets[k], embedded.offsets[k + 1]
             results[i] = self._result(
-                scores[k], embedded.pieces[k], piece_scores[lo:hi], text_strength[k], piece_strength[lo:hi]
+                scores[k], probs[k, :-1], embedded.pieces[k], piece_scores[lo:hi], text_strength[k], piece_strength[lo:hi]
             )
         return results
 
     def _result(
         self,
         scores: np.ndarray,
+        probabilities: np.ndarray,
         pieces: list[str],
         piece_scores: np.ndarray,
         text_strength: float,
@@ -235,6 +252,7 @@ class Tagger:
             strengths=[b for b, p in polarity.items() if p >= 0.5],
             gaps=[b for b, p in polarity.items() if p < 0.5],
             scores={b: round(float(s), 4) for b, s in zip(ids, scores)},
+            probabilities={b: round(float(p), 4) for b, p in zip(ids, probabilities)},
             polarity=polarity,
             evidence=evidence,
         )
@@ -261,6 +279,11 @@ def result_matrices(results: list[TagResult], ids: tuple[str, ...]) -> tuple[np.
     predicted = np.array([[b in r.behaviours for b in ids] for r in results], dtype=np.int8).reshape(-1, len(ids))
     scores = np.array([[r.scores.get(b, 0.0) for b in ids] for r in results], dtype=np.float32).reshape(-1, len(ids))
     return predicted, scores
+
+
+def probability_matrix(results: list[TagResult], ids: tuple[str, ...]) -> np.ndarray:
+    """Texts × behaviours: the tagger's P(a reader would mark the behaviour); 0 for empty answers."""
+    return np.array([[r.probabilities.get(b, 0.0) for b in ids] for r in results], dtype=np.float32).reshape(-1, len(ids))
 
 
 def result_columns(results: list[TagResult], ids: tuple[str, ...]) -> dict[str, list]:

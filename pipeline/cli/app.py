@@ -91,24 +91,31 @@ def print_problems(problems: list[Problem]) -> None:
 def print_figures(figures: dict, taxonomy: Taxonomy, title: str) -> None:
     """Evaluation figures as tables: per behaviour, the headline, per register and polarity when present."""
     table = Table(title=title)
-    for column in ("behaviour", "precision", "recall", "F1", "support"):
+    for column in ("behaviour", "precision", "recall", "F1", "90% interval", "support"):
         table.add_column(column, justify="left" if column == "behaviour" else "right")
     for behaviour_id, m in figures["per_behaviour"].items():
         table.add_row(
-            taxonomy[behaviour_id].name, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"])
+            taxonomy[behaviour_id].name, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}",
+            _between(m.get("f1_interval_90"), 2), str(m["support"]),
         )
     console.print(table)
     console.print(headline(figures))
+    if "calibration" in figures:
+        c = figures["calibration"]
+        console.print(
+            f"probabilities: expected calibration error {c['expected_calibration_error']:.3f} "
+            f"(90% interval {_between(c['interval_90'])}) over {c['pairs']} (text, behaviour) pairs",
+            highlight=False,
+        )
     if "per_register" in figures:
         registers = Table(title="By register")
         for column in ("register", "texts", "macro F1", "90% interval", "micro F1", "no-behaviour left untagged"):
             registers.add_column(column, justify="left" if column == "register" else "right")
         for register, m in figures["per_register"].items():
             untagged = "–" if m["none_untagged"] is None else f"{m['none_untagged']:.2f} of {m['none_texts']}"
-            interval = m.get("macro_f1_interval_90")
-            between = f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "–"
             registers.add_row(
-                register, str(m["texts"]), f"{m['macro_f1']:.3f}", between, f"{m['micro_f1']:.3f}", untagged
+                register, str(m["texts"]), f"{m['macro_f1']:.3f}", _between(m.get("macro_f1_interval_90")),
+                f"{m['micro_f1']:.3f}", untagged,
             )
         console.print(registers)
     if "polarity" in figures:
@@ -120,10 +127,12 @@ def _print_polarity(polarity: dict) -> None:
         return "–" if value is None else f"{value:.3f}"
 
     table = Table(title="Strength or gap, on the labelled behaviours the tagger found")
-    for column in ("register", "found of labelled", "accuracy", "macro F1 (+/-)"):
+    for column in ("register", "found of labelled", "accuracy", "90% interval", "macro F1 (+/-)"):
         table.add_column(column, justify="left" if column == "register" else "right")
     for name, m in [*polarity["per_register"].items(), ("all", polarity)]:
-        table.add_row(name, f"{m['found']} of {m['pairs']}", fmt(m["accuracy"]), fmt(m["macro_f1"]))
+        table.add_row(
+            name, f"{m['found']} of {m['pairs']}", fmt(m["accuracy"]), _between(m.get("accuracy_interval_90")), fmt(m["macro_f1"])
+        )
     console.print(table)
 
 
@@ -134,13 +143,20 @@ def headline(figures: dict) -> str:
         return "–" if value is None else f"{value:.3f}"
 
     interval = figures.get("macro_f1_interval_90")
-    between = f" (90% interval {interval[0]:.3f}–{interval[1]:.3f})" if interval else ""
+    between = f" (90% interval {_between(interval)})" if interval else ""
+    none_interval = figures.get("none_untagged_interval_90")
+    none_between = f" (90% interval {_between(none_interval)})" if none_interval else ""
     return (
         f"texts {figures['texts']}  macro-F1 {fmt(figures['macro_f1'])}{between}  micro-F1 {fmt(figures['micro_f1'])}  "
         f"exact match {fmt(figures['exact_match'])}\n"
-        f"no-behaviour texts: {figures['none_texts']}, left untagged {fmt(figures['none_untagged'])}; "
+        f"no-behaviour texts: {figures['none_texts']}, left untagged {fmt(figures['none_untagged'])}{none_between}; "
         f"texts left untagged that truly show none {fmt(figures['none_precision'])}"
     )
+
+
+def _between(interval: list[float] | None, digits: int = 3) -> str:
+    """A 90% interval as `low–high` (– when there is none)."""
+    return f"{interval[0]:.{digits}f}–{interval[1]:.{digits}f}" if interval else "–"
 
 
 def print_report_written(summary: ReportSummary, output: Path, xlsx: Path | None) -> None:

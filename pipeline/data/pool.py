@@ -91,6 +91,24 @@ class PoolText:
         """Two or more sentences, and readers' votes on each of them."""
         return bool(self.sentences) and len(self.sentences) > 1 and any(v.sentences is not None for v in self.votes)
 
+    def sentence_signs(self) -> tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] | None:
+        """Per sentence, the behaviours at least half the readers marked there, each with its majority sign
+        (None when the readers' signs tie); None without sentence votes."""
+        readers = [vote for vote in self.votes if vote.sentences is not None]
+        if not readers or self.sentences is None:
+            return None
+        signed = []
+        for i, sentence in enumerate(self.sentences):
+            marks = Counter((b, sign) for vote in readers for b, sign in vote.sentences[i].items())
+            behaviours = sorted({b for b, _ in marks})
+            signs = tuple(
+                (b, None if marks[(b, "+")] == marks[(b, "-")] else "+" if marks[(b, "+")] > marks[(b, "-")] else "-")
+                for b in behaviours
+                if marks[(b, "+")] + marks[(b, "-")] >= len(readers) / 2
+            )
+            signed.append((sentence, signs))
+        return tuple(signed)
+
     def sentence_shares(self, behaviour: str) -> list[float] | None:
         """Per sentence, the share of reader votes tagging `behaviour` there (None without sentence votes)."""
         readers = [vote for vote in self.votes if vote.sentences is not None]
@@ -379,7 +397,10 @@ def gold_rows(texts: list[PoolText], file: str) -> list[LabelledRow]:
     for line, text in enumerate(texts, start=2):
         labels = text.majority_labels()
         rows.append(
-            LabelledRow(text.id, text.text, tuple(labels), tuple(labels.values()), text.register, text.source, file, line)
+            LabelledRow(
+                text.id, text.text, tuple(labels), tuple(labels.values()), text.register, text.source, file, line,
+                sentences=text.sentence_signs() if text.sentence_voted else None,
+            )
         )
     return rows
 

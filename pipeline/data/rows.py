@@ -43,6 +43,9 @@ class LabelledRow:
     source: str
     file: str
     line: int
+    # Pool texts with readers' sentence votes: each sentence with the behaviours at least half its readers
+    # marked there, and their sign (None where the readers' signs tie): PoolText.sentence_signs.
+    sentences: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
       polarity.npz  strength-or-gap classifier: vocabulary, idf and weights
       words.npz     the head's word features (vocabulary, idf), when it reads words beside vectors
       aggregator.npz  how sentence scores make a note's (aggregation: learned)
+      sentence_head.npz, sentence_words.npz  the head that scores sentences, and its words (train.sentence_head)
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
@@ -29,7 +30,7 @@ from pipeline.config import EncoderParams, TextParams
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_folder
 from pipeline.model.aggregator import NoteAggregator
-from pipeline.model.heads import HEADS
+from pipeline.model.heads import HEADS, LogisticHead, saved_params
 from pipeline.model.polarity import PolarityClassifier
 from pipeline.model.words import WordFeatures
 
@@ -54,6 +55,8 @@ class SavedModel:
     adapter_scale: float = 1.0
     words: WordFeatures | None = None  # the head reads these beside each vector (pipeline/model/words.py)
     aggregator: NoteAggregator | None = None  # aggregation: learned (pipeline/model/aggregator.py)
+    sentence_head: LogisticHead | None = None  # scores sentences (train.sentence_head); else the head does
+    sentence_words: WordFeatures | None = None  # the sentence head's word features
 
     def config(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,13 @@ class SavedModel:
             "head": {"type": self.head_type, "params": self.head_params},
             "aggregation": self.aggregation,
             "aggregator": None if self.aggregator is None else {"file": "aggregator.npz", "params": self.aggregator.saved_params()},
+            "sentence_head": None if self.sentence_head is None else {
+                "file": "sentence_head.npz",
+                "params": saved_params(self.sentence_head),
+                "words": None if self.sentence_words is None else {
+                    "file": "sentence_words.npz", "params": self.sentence_words.saved_params()
+                },
+            },
             "adapter": None if self.adapter is None else {"file": "adapter.npz", "scale": self.adapter_scale},
             "words": None if self.words is None else {"file": "words.npz", "params": self.words.saved_params()},
             "thresholds": {b: round(float(t), 4) for b, t in zip(self.behaviours, self.thresholds)},
@@ -86,6 +96,10 @@ def save_model(model: SavedModel, folder: Path) -> None:
             np.savez_compressed(staging / "words.npz", **model.words.to_arrays())
         if model.aggregator is not None:
             np.savez_compressed(staging / "aggregator.npz", **model.aggregator.to_arrays())
+        if model.sentence_head is not None:
+            np.savez_compressed(staging / "sentence_head.npz", **model.sentence_head.to_arrays())
+        if model.sentence_words is not None:
+            np.savez_compressed(staging / "sentence_words.npz", **model.sentence_words.to_arrays())
         (staging / "card.json").write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -105,6 +119,10 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         words_arrays = _load_arrays(folder / "words.npz") if words else None
         aggregator = config.get("aggregator")  # absent in models saved before learned aggregation
         aggregator_arrays = _load_arrays(folder / "aggregator.npz") if aggregator else None
+        sentence = config.get("sentence_head")  # absent in models saved before sentence heads
+        sentence_arrays = _load_arrays(folder / "sentence_head.npz") if sentence else None
+        sentence_words = sentence["words"] if sentence else None
+        sentence_words_arrays = _load_arrays(folder / "sentence_words.npz") if sentence_words else None
     except (OSError, ValueError) as exc:
         raise InputError(f"model at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
     if config.get("format_version") != FORMAT_VERSION:
@@ -133,6 +151,8 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         adapter_scale=config["adapter"]["scale"] if adapter is not None else 1.0,
         words=WordFeatures.from_arrays(words_arrays, **words["params"]) if words else None,
         aggregator=NoteAggregator.from_arrays(aggregator_arrays, **aggregator["params"]) if aggregator else None,
+        sentence_head=LogisticHead.from_arrays(sentence_arrays, **sentence["params"]) if sentence else None,
+        sentence_words=WordFeatures.from_arrays(sentence_words_arrays, **sentence_words["params"]) if sentence_words else None,
     )
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 from pipeline.data.pairs import KINDS, ContrastPair
 from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.io.files import atomic_write_text, write_table
-from pipeline.tagger import TagResult, Tagger, result_matrices, tag_in_chunks
+from pipeline.tagger import TagResult, Tagger, probability_matrix, result_matrices, tag_in_chunks
 from pipeline.taxonomy import Taxonomy
-from pipeline.training.metrics import evaluation_figures, plot_tables, polarity_figures, share_interval
+from pipeline.training.metrics import calibration_figures, evaluation_figures, plot_tables, polarity_figures, share_interval
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Evaluation:
     truth: np.ndarray
     predicted: np.ndarray
     scores: np.ndarray
+    probabilities: np.ndarray
 
 
 def evaluate_tagger(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy, chunk_size: int) -> Evaluation:
@@ -34,7 +35,9 @@ def evaluate_tagger(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy,
     truth = label_matrix(rows, taxonomy)
     figures = evaluation_figures(truth, predicted, [r.register for r in rows], taxonomy)
     figures["polarity"] = polarity_figures(rows, results)
-    return Evaluation(figures, truth, predicted, scores)
+    probabilities = probability_matrix(results, taxonomy.ids)
+    figures["calibration"] = calibration_figures(truth, probabilities)
+    return Evaluation(figures, truth, predicted, scores, probabilities)
 
 
 def tagger_figures(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy, chunk_size: int) -> dict:
@@ -48,7 +51,7 @@ def write_evaluation(evaluation: Evaluation, taxonomy: Taxonomy, metrics: Path |
         metrics.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(metrics, json.dumps(evaluation.figures, indent=2) + "\n")
     if plots is not None:
-        tables = plot_tables(evaluation.truth, evaluation.scores, evaluation.predicted, taxonomy)
+        tables = plot_tables(evaluation.truth, evaluation.scores, evaluation.probabilities, evaluation.predicted, taxonomy)
         for name, table in tables.items():
             (plots / name).parent.mkdir(parents=True, exist_ok=True)
             write_table(pd.DataFrame(table), plots / f"{name}.csv")

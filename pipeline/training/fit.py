@@ -70,6 +70,46 @@ def fit_words(params: TrainParams, texts: list[str]) -> WordFeatures | None:
     return WordFeatures(ngram_max=params.words_ngram_max, min_df=params.words_min_df).fit(texts)
 
 
+@dataclass
+class SentenceExamples:
+    """What the sentence head learns from: every sentence of a text with readers' sentence votes, labelled
+    with the behaviours at least half its readers marked there, and every one-piece text as itself, with its
+    own labels. `owner` is each example's text, so cross-validation keeps a text's sentences in its fold."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    Y: np.ndarray  # examples × outputs, the last "any behaviour"
+    owner: np.ndarray
+
+
+def sentence_examples(rows: list[LabelledRow], embedded: EmbeddedTexts, Y: np.ndarray, ids: tuple[str, ...]) -> SentenceExamples:
+    """The sentence head's examples among `rows` (`Y`: their labels with the "any behaviour" column)."""
+    column = {behaviour: j for j, behaviour in enumerate(ids)}
+    texts, vectors, labels, owner = [], [], [], []
+    for i, row in enumerate(rows):
+        start, pieces = embedded.offsets[i], embedded.pieces[i]
+        if row.sentences:
+            where = {piece: start + k for k, piece in enumerate(pieces)}
+            for sentence, signs in row.sentences:
+                if sentence not in where:  # cut at the encoder's limit: not a piece the tagger scores
+                    continue
+                y = np.zeros(Y.shape[1], dtype=Y.dtype)
+                y[[column[b] for b, _ in signs]] = 1
+                y[-1] = y[:-1].any()
+                texts.append(sentence), vectors.append(embedded.vectors[where[sentence]]), labels.append(y), owner.append(i)
+        elif len(pieces) == 1:
+            texts.append(pieces[0]), vectors.append(embedded.vectors[start]), labels.append(Y[i]), owner.append(i)
+    return SentenceExamples(texts, np.array(vectors), np.array(labels), np.array(owner))
+
+
+def fit_sentence_head(examples: SentenceExamples, chosen: np.ndarray, params: TrainParams) -> tuple[LogisticHead, WordFeatures | None]:
+    """The sentence head (and its word features) fitted on the `chosen` examples (a boolean mask)."""
+    texts = [examples.texts[k] for k in np.flatnonzero(chosen)]
+    words = fit_words(params, texts)
+    X = examples.vectors[chosen] if words is None else words.join(texts, examples.vectors[chosen])
+    return LogisticHead(C=params.C, class_weight=params.class_weight).fit(X, examples.Y[chosen]), words
+
+
 def fit_head(
     embedded: EmbeddedTexts, Y: np.ndarray, rows: np.ndarray, params: TrainParams, prototypes: np.ndarray | None
 ) -> tuple[object, WordFeatures | None]:
@@ -88,15 +128,23 @@ def _folds(Y: np.ndarray, params: TrainParams) -> list[tuple[np.ndarray, np.ndar
 
 
 def out_of_fold_scores(
-    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
+    embedded: EmbeddedTexts,
+    Y: np.ndarray,
+    params: Params,
+    prototypes: np.ndarray | None = None,
+    sentences: SentenceExamples | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each piece's and each text's head probabilities from a head trained on the other folds' texts."""
+    """Each piece's and each text's probabilities from heads trained on the other folds' texts (pieces by
+    the sentence head when `sentences` are given, else by the text head)."""
     owner = np.repeat(np.arange(len(Y)), np.diff(embedded.offsets))
     piece_oof = np.zeros((len(embedded.vectors), Y.shape[1]), dtype=np.float32)
     text_oof = np.zeros(Y.shape, dtype=np.float32)
     for fit_idx, held_idx in _folds(Y, params.train):
         head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
-        piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words)
+        sentence_head, sentence_words = (
+            fit_sentence_head(sentences, np.isin(sentences.owner, fit_idx), params.train) if sentences else (None, None)
+        )
+        piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words, sentence_head, sentence_words)
         text_oof[held_idx] = text_probs[held_idx]
         held_pieces = np.isin(owner, held_idx)
         piece_oof[held_pieces] = piece_probs[held_pieces]
@@ -104,7 +152,11 @@ def out_of_fold_scores(
 
 
 def out_of_fold_probabilities(
-    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, prototypes: np.ndarray | None = None
+    embedded: EmbeddedTexts,
+    Y: np.ndarray,
+    params: Params,
+    prototypes: np.ndarray | None = None,
+    sentences: SentenceExamples | None = None,
 ) -> tuple[np.ndarray, NoteAggregator | None]:
     """Each text's probabilities from a head trained on the other folds, aggregated as `train.aggregation`
     says; with `learned`, also the aggregator fitted on every text's out-of-fold scores.
@@ -113,7 +165,7 @@ def out_of_fold_probabilities(
     probabilities come from aggregators fitted on the other folds, so the thresholds
     chosen on them are chosen on texts neither stage saw.
     """
-    piece_oof, text_oof = out_of_fold_scores(embedded, Y, params, prototypes)
+    piece_oof, text_oof = out_of_fold_scores(embedded, Y, params, prototypes, sentences)
     how = params.train.aggregation
     if how != "learned":
         return aggregate(piece_oof, text_oof, embedded.offsets, how), None
@@ -170,25 +222,50 @@ def choose_thresholds(Y: np.ndarray, probs: np.ndarray, params: Params, ids: tup
     return thresholds, gate
 
 
+def sentence_polarity_examples(rows: list[LabelledRow], embedded: EmbeddedTexts) -> list[tuple[int, str, np.ndarray, bool]]:
+    """(row index, sentence, its vector, is strength) for every behaviour readers marked on a sentence of a row
+    (`LabelledRow.sentences`); sentences that are not one of the row's encoded pieces are left out."""
+    examples = []
+    for i, row in enumerate(rows):
+        if not row.sentences:
+            continue
+        start = embedded.offsets[i]
+        piece_vectors = {piece: embedded.vectors[start + k] for k, piece in enumerate(embedded.pieces[i])}
+        for sentence, signs in row.sentences:
+            if sentence in piece_vectors:
+                examples += [(i, sentence, piece_vectors[sentence], sign == "+") for _, sign in signs if sign]
+    return examples
+
+
 def fit_polarity(
     rows: list[LabelledRow], embedded: EmbeddedTexts, params: Params
 ) -> tuple[PolarityClassifier, dict]:
-    """The strength-or-gap classifier on every labelled (text, behaviour) pair, and its
-    cross-validated accuracy (folds keep a text's pairs together)."""
+    """The strength-or-gap classifier on every labelled (text, behaviour) pair (and, with `polarity.sentences`,
+    every (sentence, behaviour) pair readers marked), and its cross-validated accuracy on the texts' pairs
+    (folds keep a text's pairs and its sentences' together)."""
     pairs = polarity_pairs([r.text for r in rows], [r.labels for r in rows], [r.polarity for r in rows])
-    index = np.array([i for i, _, _ in pairs])
+    index = [i for i, _, _ in pairs]
     texts = [rows[i].text for i in index]
-    vectors = embedded.text_vectors()[index]
-    strength = np.array([s for _, _, s in pairs])
+    vectors = list(embedded.text_vectors()[index])
+    strength = [s for _, _, s in pairs]
+    from_texts = len(pairs)
+    if params.polarity.sentences:
+        for i, sentence, vector, is_strength in sentence_polarity_examples(rows, embedded):
+            index.append(i)
+            texts.append(sentence)
+            vectors.append(vector)
+            strength.append(is_strength)
+    index, vectors, strength = np.array(index), np.array(vectors), np.array(strength)
     settings = dict(C=params.polarity.C, ngram_max=params.polarity.ngram_max, min_df=params.polarity.min_df)
-    predicted = np.zeros(len(pairs), dtype=bool)
+    predicted = np.zeros(len(index), dtype=bool)
     for fit_idx, held_idx in GroupKFold(n_splits=params.train.cv_folds).split(vectors, strength, groups=index):
         fold = PolarityClassifier(**settings).fit([texts[i] for i in fit_idx], vectors[fit_idx], strength[fit_idx])
         predicted[held_idx] = fold.predict_proba([texts[i] for i in held_idx], vectors[held_idx]) >= 0.5
     figures = {
         "method": f"{params.train.cv_folds}-fold cross-validation over labelled (text, behaviour) pairs, text level",
-        "pairs": len(pairs),
-        "accuracy": round(float(np.mean(predicted == strength)), 4),
+        "pairs": from_texts,
+        "sentence_pairs": len(index) - from_texts,
+        "accuracy": round(float(np.mean(predicted[:from_texts] == strength[:from_texts])), 4),
     }
     return PolarityClassifier(**settings).fit(texts, vectors, strength), figures
 
@@ -203,22 +280,38 @@ class FittedHead:
     adapter: dict[str, np.ndarray] | None = None
     words: WordFeatures | None = None  # read beside the vectors (train.features: words+vectors)
     aggregator: NoteAggregator | None = None  # train.aggregation: learned
+    sentence_head: LogisticHead | None = None  # train.sentence_head
+    sentence_words: WordFeatures | None = None
 
 
 def _fit_frozen(
-    embedded: EmbeddedTexts, Y: np.ndarray, params: Params, taxonomy: Taxonomy, prototypes: np.ndarray | None
+    rows: list[LabelledRow],
+    embedded: EmbeddedTexts,
+    Y: np.ndarray,
+    params: Params,
+    taxonomy: Taxonomy,
+    prototypes: np.ndarray | None,
 ) -> FittedHead:
-    """Head on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
-    oof, aggregator = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes)
+    """Heads on frozen vectors; thresholds from out-of-fold predictions over all training rows."""
+    if params.train.sentence_head and params.train.head != "logistic":
+        raise InputError("train.sentence_head needs train.head: logistic")
+    sentences = sentence_examples(rows, embedded, with_any_column(Y), taxonomy.ids) if params.train.sentence_head else None
+    oof, aggregator = out_of_fold_probabilities(embedded, with_any_column(Y), params, prototypes, sentences)
     thresholds, gate = choose_thresholds(Y, oof, params, taxonomy.ids)
     head, words = fit_head(embedded, with_any_column(Y), np.arange(len(Y)), params.train, prototypes)
+    sentence_head, sentence_words = (
+        fit_sentence_head(sentences, np.ones(len(sentences.texts), dtype=bool), params.train) if sentences else (None, None)
+    )
     method = f"{params.train.cv_folds}-fold cross-validation on the training rows"
     figures = multilabel_metrics(Y, gated(oof, thresholds, gate), taxonomy.ids)
-    return FittedHead(head, thresholds, gate, figures, method, words=words, aggregator=aggregator)
+    return FittedHead(
+        head, thresholds, gate, figures, method, words=words, aggregator=aggregator,
+        sentence_head=sentence_head, sentence_words=sentence_words,
+    )
 
 
 def _fit_finetuned(
-    texts: list[str], Y: np.ndarray, params: Params, taxonomy: Taxonomy, encoder: Encoder, splitter: SentenceSplitter
+    rows: list[LabelledRow], Y: np.ndarray, params: Params, taxonomy: Taxonomy, encoder: Encoder, splitter: SentenceSplitter
 ) -> FittedHead:
     """Adapters and head trained on most training rows; epoch and thresholds chosen on the rest."""
     base = getattr(encoder, "base", encoder)  # under the embedding cache, if any
@@ -226,14 +319,15 @@ def _fit_finetuned(
         raise InputError("fine-tuning (finetune.epochs > 0) needs encoder.backend: sentence_transformers")
     tuning = params.finetune
     if tuning.objective == "contrastive":
-        return _fit_contrastive(texts, Y, params, taxonomy, encoder, splitter, base)
+        return _fit_contrastive(rows, Y, params, taxonomy, encoder, splitter, base)
     if tuning.objective != "classify":
         raise InputError(f"finetune.objective must be 'classify' or 'contrastive', not {tuning.objective!r}")
-    if params.train.features != "vectors" or params.train.aggregation == "learned":
+    if params.train.features != "vectors" or params.train.aggregation == "learned" or params.train.sentence_head:
         raise InputError(
-            "finetune.objective: classify trains its own head on vectors; use train.features: vectors "
-            "and an aggregation other than learned"
+            "finetune.objective: classify trains its own head on vectors; use train.features: vectors, "
+            "no sentence head and an aggregation other than learned"
         )
+    texts = [r.text for r in rows]
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     fit_idx, val_idx = train_test_split(
         np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
@@ -259,7 +353,7 @@ def _fit_finetuned(
 
 
 def _fit_contrastive(
-    texts: list[str],
+    rows: list[LabelledRow],
     Y: np.ndarray,
     params: Params,
     taxonomy: Taxonomy,
@@ -271,9 +365,10 @@ def _fit_contrastive(
     the adapted vectors with cross-validated thresholds. The folds' texts were seen by the adapter,
     so the cross-validated figures are optimistic; the test split is not."""
     tuning = params.finetune
+    texts = [r.text for r in rows]
     adapter = contrastive_adapter(base.model, text_pieces(texts, splitter, encoder), Y, tuning)
     base.apply_adapter(adapter, tuning.scale)
-    fitted = _fit_frozen(embed_texts(texts, splitter, encoder), Y, params, taxonomy, None)
+    fitted = _fit_frozen(rows, embed_texts(texts, splitter, encoder), Y, params, taxonomy, None)
     fitted.adapter = adapter
     fitted.method = f"{fitted.method}, after {tuning.epochs} contrastive epoch(s) on the same rows (optimistic)"
     return fitted
@@ -300,12 +395,12 @@ def fit_model(
     texts = [r.text for r in rows]
     log.info("training on %d labelled texts", len(rows))
     if params.finetune.epochs > 0:
-        fitted = _fit_finetuned(texts, Y, params, taxonomy, encoder, splitter)
+        fitted = _fit_finetuned(rows, Y, params, taxonomy, encoder, splitter)
         embedded = embed_texts(texts, splitter, encoder)  # again: the encoder is adapted now
     else:
         prototypes = description_vectors(taxonomy, encoder) if params.train.head == "zero_shot" else None
         embedded = embed_texts(texts, splitter, encoder)
-        fitted = _fit_frozen(embedded, Y, params, taxonomy, prototypes)
+        fitted = _fit_frozen(rows, embedded, Y, params, taxonomy, prototypes)
     if params.polarity.aggregation not in POLARITY_AGGREGATIONS:
         raise InputError(f"polarity.aggregation must be one of {', '.join(POLARITY_AGGREGATIONS)}")
     polarity, polarity_figures = fit_polarity(rows, embedded, params)
@@ -364,5 +459,7 @@ def fit_model(
         adapter_scale=params.finetune.scale,
         words=fitted.words,
         aggregator=fitted.aggregator,
+        sentence_head=fitted.sentence_head,
+        sentence_words=fitted.sentence_words,
     )
     return model, fitted.figures

@@ -66,6 +66,12 @@ def macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
     return float(f1[present].mean()) if present.any() else 0.0
 
 
+def _percentiles(draws: list[float] | np.ndarray, level: float) -> tuple[float, float]:
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(np.asarray(draws, dtype=float), [tail, 100 - tail], axis=0)
+    return low, high
+
+
 def bootstrap_interval(
     Y_true: np.ndarray, Y_pred: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13
 ) -> tuple[float, float]:
@@ -73,9 +79,24 @@ def bootstrap_interval(
     rng = np.random.default_rng(seed)
     n = len(Y_true)
     draws = [macro_f1(Y_true[idx], Y_pred[idx]) for idx in rng.integers(0, n, size=(resamples, n))]
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
+    low, high = _percentiles(draws, level)
     return float(low), float(high)
+
+
+def behaviour_f1_intervals(
+    Y_true: np.ndarray, Y_pred: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13
+) -> np.ndarray:
+    """Per behaviour, the `level` percentile interval of its F1 over texts drawn with replacement: behaviours × 2."""
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((resamples, Y_true.shape[1]))
+    for k, idx in enumerate(rng.integers(0, len(Y_true), size=(resamples, len(Y_true)))):
+        truth, predicted = Y_true[idx], Y_pred[idx]
+        denominator = truth.sum(axis=0) + predicted.sum(axis=0)
+        tp = (truth & predicted).sum(axis=0)
+        draws[k] = np.divide(2 * tp, denominator, out=np.full(len(tp), np.nan), where=denominator > 0)
+    low, high = _percentiles(draws, level)
+    return np.column_stack([low, high])
 
 
 def share_interval(flags: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13) -> tuple[float, float]:
@@ -83,14 +104,41 @@ def share_interval(flags: np.ndarray, level: float = 0.9, resamples: int = 1000,
     flags = np.asarray(flags, dtype=float)
     rng = np.random.default_rng(seed)
     draws = flags[rng.integers(0, len(flags), size=(resamples, len(flags)))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
+    low, high = _percentiles(draws, level)
     return float(low), float(high)
+
+
+def expected_calibration_error(Y_true: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Pooled over every (text, behaviour): the mean gap between probability and outcome in equal-width bins,
+    weighted by how many pairs each bin holds."""
+    truth, p = np.asarray(Y_true, dtype=float).ravel(), np.asarray(probabilities, dtype=float).ravel()
+    band = np.minimum((p * bins).astype(int), bins - 1)
+    counts = np.bincount(band, minlength=bins)
+    gaps = np.abs(np.bincount(band, weights=p, minlength=bins) - np.bincount(band, weights=truth, minlength=bins))
+    return float(gaps.sum() / max(counts.sum(), 1))
+
+
+def calibration_figures(Y_true: np.ndarray, probabilities: np.ndarray, level: float = 0.9, seed: int = 13) -> dict:
+    """The pooled expected calibration error of the probabilities, with its bootstrap interval over texts."""
+    Y_true, probabilities = np.asarray(Y_true), np.asarray(probabilities)
+    rng = np.random.default_rng(seed)
+    n = len(Y_true)
+    draws = [expected_calibration_error(Y_true[idx], probabilities[idx]) for idx in rng.integers(0, n, size=(1000, n))]
+    low, high = _percentiles(draws, level) if n > 1 else (None, None)
+    return {
+        "pairs": int(Y_true.size),
+        "bins": 10,
+        "expected_calibration_error": expected_calibration_error(Y_true, probabilities),
+        "interval_90": None if low is None else [round(float(low), 4), round(float(high), 4)],
+    }
 
 
 def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[str], taxonomy: Taxonomy) -> dict:
     """Figures overall and for each register present, macro-F1 with its 90% bootstrap interval."""
     figures = multilabel_metrics(Y_true, Y_pred, taxonomy.ids) | interval_figures(Y_true, Y_pred)
+    if len(Y_true) > 1:
+        for (low, high), m in zip(behaviour_f1_intervals(Y_true, Y_pred), figures["per_behaviour"].values()):
+            m["f1_interval_90"] = None if np.isnan(low) else [round(float(low), 4), round(float(high), 4)]
     registers_arr = np.asarray(registers)
     figures["per_register"] = {}
     for register in sorted(set(registers)):
@@ -102,20 +150,30 @@ def evaluation_figures(Y_true: np.ndarray, Y_pred: np.ndarray, registers: list[s
 
 
 def interval_figures(Y_true: np.ndarray, Y_pred: np.ndarray) -> dict:
-    """`macro_f1_interval_90`: [low, high], rounded (none for fewer than two texts)."""
+    """`macro_f1_interval_90` and `none_untagged_interval_90`: [low, high], rounded (none for fewer than two texts)."""
     if len(Y_true) < 2:
-        return {"macro_f1_interval_90": None}
-    return {"macro_f1_interval_90": [round(bound, 4) for bound in bootstrap_interval(Y_true, Y_pred)]}
+        return {"macro_f1_interval_90": None, "none_untagged_interval_90": None}
+    truly_none = ~np.asarray(Y_true, dtype=bool).any(axis=1)
+    untagged = ~np.asarray(Y_pred, dtype=bool).any(axis=1)
+    none_interval = share_interval(untagged[truly_none]) if truly_none.sum() > 1 else None
+    return {
+        "macro_f1_interval_90": [round(bound, 4) for bound in bootstrap_interval(Y_true, Y_pred)],
+        "none_untagged_interval_90": None if none_interval is None else [round(bound, 4) for bound in none_interval],
+    }
 
 
-def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy) -> dict[str, list[dict]]:
-    """Rows for the evaluation plots (scores are the tagger's 0-1 scores, tagged at 0.5).
+def plot_tables(
+    Y_true: np.ndarray, scores: np.ndarray, probabilities: np.ndarray, Y_pred: np.ndarray, taxonomy: Taxonomy
+) -> dict[str, list[dict]]:
+    """Rows for the evaluation plots (scores are the tagger's 0-1 scores, tagged at 0.5; probabilities its
+    P(a reader would mark the behaviour)).
 
     - `f1_per_behaviour`: one bar per behaviour;
     - `confusion`: one row per (behaviour a text truly shows, behaviour it was tagged
       with instead), "none" when it got no tag at all;
     - `precision_recall/<id>`: per behaviour, precision and recall as the score cut-off moves;
-    - `calibration`: per score band, the share of texts truly showing the behaviour.
+    - `calibration`: the reliability diagram: per probability band (tenths), the mean probability and the
+      share of (text, behaviour) pairs where the text truly shows the behaviour.
     """
     Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
     ids, names = taxonomy.ids, {b.id: b.name for b in taxonomy.behaviours}
@@ -137,13 +195,15 @@ def plot_tables(Y_true: np.ndarray, scores: np.ndarray, Y_pred: np.ndarray, taxo
             if chosen and Y_true[:, j].any()
         ]
     calibration = []
-    bands = np.clip((scores * 10).astype(int), 0, 9)
+    bands = np.clip((probabilities * 10).astype(int), 0, 9)
     for band in range(10):
         inside = bands == band
         if inside.any():
-            calibration.append(
-                {"score": round(float(scores[inside].mean()), 4), "observed": round(float(Y_true[inside].mean()), 4), "pairs": int(inside.sum())}
-            )
+            calibration.append({
+                "probability": round(float(probabilities[inside].mean()), 4),
+                "observed": round(float(Y_true[inside].mean()), 4),
+                "pairs": int(inside.sum()),
+            })
     return {"f1_per_behaviour": f1, "confusion": confusion, "calibration": calibration, **curves}
 
 
@@ -156,8 +216,10 @@ def _sign_figures(pairs: list[tuple[str, str | None]]) -> dict:
     truth, predicted = (np.array(values) for values in zip(*found))
     f1 = {sign: _prf(*_counts(truth == sign, predicted == sign))[2] for sign in ("+", "-")}
     present = [f1[sign] for sign in f1 if (truth == sign).any()]
+    accuracy_interval = share_interval(truth == predicted) if len(found) > 1 else None
     return figures | {
         "accuracy": float(np.mean(truth == predicted)),
+        "accuracy_interval_90": None if accuracy_interval is None else [round(b, 4) for b in accuracy_interval],
         "macro_f1": float(np.mean(present)),
         "f1_strength": f1["+"],
         "f1_gap": f1["-"],

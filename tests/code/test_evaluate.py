@@ -44,10 +44,39 @@ def test_plot_tables(taxonomy):
     predicted = np.zeros_like(Y)
     predicted[0, 0] = predicted[1, 3] = 1
     scores = np.where(predicted == 1, 0.8, 0.1).astype(np.float32)
-    tables = plot_tables(Y, scores, predicted, taxonomy)
+    probabilities = np.where(predicted == 1, 0.55, 0.05).astype(np.float32)
+    tables = plot_tables(Y, scores, probabilities, predicted, taxonomy)
     assert len(tables["f1_per_behaviour"]) == 13
     assert {"actual": "authenticity", "predicted": "relationships_advocacy"} in tables["confusion"]
     assert {"actual": "trust", "predicted": "none"} in tables["confusion"]
     curve = tables["precision_recall/authenticity"]
     assert curve[0]["recall"] == 1.0 and curve[-1]["precision"] == 1.0
     assert sum(band["pairs"] for band in tables["calibration"]) == 4 * 13
+    assert [band["probability"] for band in tables["calibration"]] == [0.05, 0.55]
+
+
+def test_calibration_error_is_small_for_honest_probabilities_and_large_for_overconfident_ones():
+    from pipeline.training.metrics import calibration_figures, expected_calibration_error
+
+    rng = np.random.default_rng(3)
+    p = rng.random((4000, 13))
+    honest = (rng.random(p.shape) < p).astype(int)  # each pair shows the behaviour with its probability
+    assert expected_calibration_error(honest, p) < 0.02
+    overconfident = np.where(p > 0.5, 0.99, 0.01)
+    assert expected_calibration_error(honest, overconfident) > 0.2
+    figures = calibration_figures(honest[:300], p[:300])
+    low, high = figures["interval_90"]
+    assert low <= figures["expected_calibration_error"] <= high and figures["pairs"] == 300 * 13
+
+
+def test_every_figure_evaluate_prints_has_an_interval(taxonomy):
+    from pipeline.training.metrics import evaluation_figures
+
+    rng = np.random.default_rng(5)
+    Y = (rng.random((60, 13)) < 0.15).astype(int)
+    Y_pred = np.where(rng.random(Y.shape) < 0.8, Y, 1 - Y)
+    report = evaluation_figures(Y, Y_pred, ["exit_survey"] * 60, taxonomy)
+    assert report["none_untagged_interval_90"] is not None
+    for m in report["per_behaviour"].values():
+        low, high = m["f1_interval_90"]
+        assert low <= m["f1"] <= high
