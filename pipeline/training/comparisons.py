@@ -76,7 +76,7 @@ def leave_register_out(
     new_encoder: Callable[[], Encoder],
     splitter: SentenceSplitter,
 ) -> dict[str, dict]:
-    """For each user register: trained without it (training rows only), evaluated on all of its rows."""
+    """For each user register: trained on `train_rows` without it, evaluated on all of its rows in `all_rows`."""
     by_register = {}
     for register in USER_REGISTERS:
         kept = [r for r in train_rows if r.register != register]

@@ -39,8 +39,9 @@ TABLE_PREAMBLE = """# Experiments
 Every experiment trains on the gold training rows (plus what its `train.pool` and
 `train.pairs` add: "extra rows") and is evaluated on the new writers' development part
 (`labelled/newwriters/dev.csv`, where models are chosen; 90% bootstrap interval beside
-it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the gold
-rows without that register, evaluated on all of its rows. Rows are ordered by
+it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the
+experiment's training rows (gold, and the pool and pairs when it reads them) without that
+register, evaluated on all of its gold rows. Rows are ordered by
 development macro-F1; experiments run before the development part existed show "–"
 there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
 `configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
@@ -138,7 +139,7 @@ def run_experiments(
         result["extra_rows"] = {source: len(rows) for source, rows in extra.items()}
         result |= {set_name: headline_figures(set_figures) for set_name, set_figures in figures.items()}
         if leave_register_out:
-            by_register = comparisons.leave_register_out(split.train, split.rows, params, taxonomy, new_encoder, splitter)
+            by_register = comparisons.leave_register_out(train_rows, split.rows, params, taxonomy, new_encoder, splitter)
             result["leave_register_out"] = {register: headline_figures(f) for register, f in by_register.items()}
         paths.results.mkdir(parents=True, exist_ok=True)
         atomic_write_text(paths.results / f"{name}.json", json.dumps(result, indent=2) + "\n")

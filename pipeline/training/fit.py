@@ -85,7 +85,7 @@ class SentenceExamples:
 def sentence_examples(rows: list[LabelledRow], embedded: EmbeddedTexts, Y: np.ndarray, ids: tuple[str, ...]) -> SentenceExamples:
     """The sentence head's examples among `rows` (`Y`: their labels with the "any behaviour" column)."""
     column = {behaviour: j for j, behaviour in enumerate(ids)}
-    texts, vectors, labels, owner = [], [], [], []
+    examples = []  # (sentence, its row in embedded.vectors, labels, owner)
     for i, row in enumerate(rows):
         start, pieces = embedded.offsets[i], embedded.pieces[i]
         if row.sentences:
@@ -96,10 +96,11 @@ def sentence_examples(rows: list[LabelledRow], embedded: EmbeddedTexts, Y: np.nd
                 y = np.zeros(Y.shape[1], dtype=Y.dtype)
                 y[[column[b] for b, _ in signs]] = 1
                 y[-1] = y[:-1].any()
-                texts.append(sentence), vectors.append(embedded.vectors[where[sentence]]), labels.append(y), owner.append(i)
+                examples.append((sentence, where[sentence], y, i))
         elif len(pieces) == 1:
-            texts.append(pieces[0]), vectors.append(embedded.vectors[start]), labels.append(Y[i]), owner.append(i)
-    return SentenceExamples(texts, np.array(vectors), np.array(labels), np.array(owner))
+            examples.append((pieces[0], start, Y[i], i))
+    texts, at, labels, owner = zip(*examples) if examples else ((), (), (), ())
+    return SentenceExamples(list(texts), embedded.vectors[list(at)], np.array(labels), np.array(owner))
 
 
 def fit_sentence_head(examples: SentenceExamples, chosen: np.ndarray, params: TrainParams) -> tuple[LogisticHead, WordFeatures | None]:
