@@ -294,9 +294,16 @@ def _checked_encoding(path: Path, encoding: str | None) -> str:
 def _sample_records(path: Path, encoding: str, delimiter: str) -> list[list[str]]:
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(SNIFF_BYTES)
+        # a header wider than one block (10^5 columns) is read on to its end and one more line
+        while len(sample) < MAX_CELL_CHARS and sample.count("\n") + sample.count("\r") < 2:
+            more = handle.read(SNIFF_BYTES)
+            if not more:
+                break
+            sample += more
         complete = not handle.read(1)
-    if not complete and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
+    end = max(sample.rfind("\n"), sample.rfind("\r"))
+    if not complete and end > 0:
+        sample = sample[:end]
     records = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
     return records[: SNIFF_ROWS * 2]
 

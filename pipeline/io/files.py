@@ -276,11 +276,15 @@ def _write_xlsx_rows(
 
     sheet.append([cell(name, 0, name) for name in schema.names])
     number = 0
-    for table in tables:
-        columns = [column.to_pylist() for column in table.columns]
-        for row in zip(*columns):
-            number += 1
-            sheet.append([cell(v, number, name) for v, name in zip(row, schema.names)])
+    try:
+        for table in tables:
+            columns = [column.to_pylist() for column in table.columns]
+            for row in zip(*columns):
+                number += 1
+                sheet.append([cell(v, number, name) for v, name in zip(row, schema.names)])
+    except BaseException:
+        sheet.close()  # end the half-written sheet in order (its writer is a generator that would complain later)
+        raise
     workbook.save(path)
 
 
