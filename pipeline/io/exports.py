@@ -53,6 +53,7 @@ _XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, ET.ParseError, EOFError, KeyErro
 # Bytes no text file holds (C0 controls other than tab, line breaks, form feed; and DEL).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
 _BINARY_SHARE = 0.05  # more control bytes than this in the first block: not text (random bytes have 11%)
+_BINARY_MIN_CONTROLS = 32  # ... and at least this many, so a short file with one odd byte is still read
 _MAGIC = (
     (b"PK\x03\x04", "a zip file (an Excel .xlsx workbook?)"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls or Word file"),
@@ -257,7 +258,7 @@ def _refuse_binary(path: Path, start: bytes) -> None:
         if start.startswith(magic):
             raise InputError(f"{_not_text(path)}: it is {what}")
     controls = sum(start.count(b) for b in _CONTROL_BYTES)
-    if controls > _BINARY_SHARE * len(start):
+    if controls > max(_BINARY_SHARE * len(start), _BINARY_MIN_CONTROLS):
         raise InputError(f"{_not_text(path)}: {controls / len(start):.0%} of its first bytes are control bytes "
                          "(a binary file?)")
 
@@ -304,7 +305,7 @@ def _sample_records(path: Path, encoding: str, delimiter: str) -> list[list[str]
     end = max(sample.rfind("\n"), sample.rfind("\r"))
     if not complete and end > 0:
         sample = sample[:end]
-    records = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
+    records = [r for r in _records(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), path) if r]
     return records[: SNIFF_ROWS * 2]
 
 

@@ -10,7 +10,6 @@ the asked-for output appears, and only on success); every input byte for byte as
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import stat
