@@ -328,8 +328,8 @@ def _open_csv(path: Path, encoding: str | None) -> Export:
     encoding = _checked_encoding(path, encoding)
     delimiter = sniff_delimiter(path, encoding)
     records = _sample_records(path, encoding, delimiter)
-    if not records:
-        raise InputError(f"{path}: the file is empty")
+    if not any(not _is_empty(cell) for record in records for cell in record):
+        raise InputError(f"{path}: the file is empty (no text in its first rows)")
     position = _header_position(records)
     columns, notes = _name_columns(records[position], {}, lambda j: f"column_{j}")
     rows = _count_csv_rows(path, encoding, delimiter, position, len(columns))
@@ -528,7 +528,7 @@ def _header_position(rows: list[list]) -> int:
     """The first row with at least half as many filled cells as the fullest of `rows`: titles above it are skipped."""
     filled = [sum(not _is_empty(c) for c in row) for row in rows]
     needed = max(1, math.ceil(max(filled, default=0) / 2))
-    return next(i for i, n in enumerate(filled) if n >= needed)
+    return next((i for i, n in enumerate(filled) if n >= needed), 0)  # 0 when every cell is blank
 
 
 def _name_columns(header: list, spans: dict[int, tuple[int, str]], unnamed) -> tuple[list[str], list[str]]:
