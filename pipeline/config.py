@@ -7,6 +7,7 @@ ignored setting. Loading does no other work: no directories, no models.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,10 @@ import yaml
 
 from pipeline.errors import InputError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The project a command works in (its configs/, labelled/, models/): the working directory, or the folder named by
+# the BEHAVIOURS_PROJECT environment variable; never where the package is installed. Relative, so --help shows
+# `configs/params.yaml`, not one machine's path.
+PROJECT_ROOT = Path(os.environ.get("BEHAVIOURS_PROJECT", ""))
 CONFIG_DIR = PROJECT_ROOT / "configs"
 DEFAULT_PARAMS = CONFIG_DIR / "params.yaml"
 

@@ -3,7 +3,9 @@
 Line breaks are boundaries of their own (notes and survey answers are often lists
 with no full stops); within a line spaCy decides. Only the sentence recogniser
 runs, never the whole pipeline: it is ~40× faster than the full `en_core_web_sm`
-and sentence boundaries are all this step needs.
+and sentence boundaries are all this step needs. A line longer than `PIECE_CHARS`
+(spaCy refuses a text over 1,000,000 characters, and its memory grows with the
+length) is fed to spaCy in pieces cut after a sentence end, else at a space.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pipeline.errors import InputError
 _LINE_BREAKS = re.compile(r"\s*(?:\r\n|\r|\n)\s*")
 _SPACES = re.compile(r"[^\S\n]+")
 _HAS_WORD = re.compile(r"\w")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+PIECE_CHARS = 100_000
 
 
 def normalise(text: str) -> str:
@@ -53,6 +57,19 @@ class EmptyAnswers:
         return not words or words in self.filler
 
 
+def cut_long_line(line: str, limit: int = PIECE_CHARS) -> list[str]:
+    """`line` in pieces of at most `limit` characters that join back into `line` exactly: each cut after the last
+    sentence end before the limit, else after the last space, else at the limit."""
+    pieces = []
+    while len(line) > limit:
+        window = line[:limit]
+        ends = [match.end() for match in _SENTENCE_END.finditer(window)]
+        cut = ends[-1] if ends else window.rfind(" ") + 1 or limit
+        pieces.append(line[:cut])
+        line = line[cut:]
+    return [*pieces, line]
+
+
 def load_sentence_pipeline(params: TextParams) -> Language:
     """A spaCy pipeline that only sets sentence boundaries."""
     if params.sentences == "sentencizer":
@@ -81,14 +98,14 @@ class SentenceSplitter:
         self.nlp = load_sentence_pipeline(params)
 
     def split(self, texts: list[str], batch_size: int = 256) -> list[list[str]]:
-        lines_of = [normalise(text).split("\n") for text in texts]
-        flat = [line for lines in lines_of for line in lines]
+        pieces_of = [[piece for line in normalise(text).split("\n") for piece in cut_long_line(line)] for text in texts]
+        flat = [piece for pieces in pieces_of for piece in pieces]
         docs = self.nlp.pipe(flat, batch_size=batch_size)
         result = []
-        for text, lines in zip(texts, lines_of):
+        for text, pieces in zip(texts, pieces_of):
             sentences = [
                 sentence.text.strip()
-                for _, doc in zip(lines, docs)
+                for _, doc in zip(pieces, docs)
                 for sentence in doc.sents
                 if _HAS_WORD.search(sentence.text)
             ]

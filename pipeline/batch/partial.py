@@ -9,6 +9,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.batch.chunks import ScoreOptions
-from pipeline.errors import InputError
+from pipeline.errors import InputError, WriteError
 from pipeline.io.files import atomic_path, atomic_write_text
 
 MANIFEST = "manifest.json"
@@ -103,6 +104,33 @@ class PartialRun:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder)
+
+    def finished_chunks(self) -> int:
+        return sum(1 for _ in self.folder.glob("chunk-*.parquet")) if self.folder.exists() else 0
+
+    @contextmanager
+    def kept_only_for_resume(self) -> Iterator[None]:
+        """Around scoring: the folder stays only when it holds chunks a `--resume` could use.
+
+        An `InputError` (the input cannot be scored as it is; fixing it changes its
+        fingerprint, so nothing could resume) removes it; an interruption (Ctrl-C,
+        SIGTERM) or a `WriteError` (no space, no permission) removes it if no chunk is
+        finished yet, and otherwise keeps it and says so in the error.
+        """
+        try:
+            yield
+        except WriteError as exc:
+            if not self.finished_chunks():
+                self.remove()
+                raise
+            raise WriteError(f"{exc}; the scored chunks are kept in {self.folder}: rerun with --resume") from None
+        except InputError:
+            self.remove()
+            raise
+        except KeyboardInterrupt:
+            if not self.finished_chunks():
+                self.remove()
+            raise
 
 
 class ProgressLines:

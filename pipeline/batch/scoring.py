@@ -16,7 +16,7 @@ from pipeline.batch.partial import PartialRun, run_fingerprint
 from pipeline.batch.redaction import redact_scored
 from pipeline.config import Params, ScoreParams
 from pipeline.io.exports import Export, open_export
-from pipeline.io.files import check_fits, write_chunks
+from pipeline.io.files import check_excel_cells, check_fits, neutralised, write_chunks
 from pipeline.model.backend import backend_model_dir
 from pipeline.redact.redactor import Redactor
 from pipeline.tagger import Tagger, load_tagger
@@ -133,25 +133,31 @@ def score_export(
 
     def save(index: int, frame: pd.DataFrame) -> None:
         scored = score_chunk(frame, options, cache, ids)
+        counts = None
         if redactor is not None:
             scored, counts = redact_scored(scored, options, redactor)
+        if output.suffix.lower() == ".xlsx":  # a cell too long for Excel is refused now, not after every row
+            cells = scored if options.allow_formulas else neutralised(scored)
+            check_excel_cells(cells, output, first_row=index * options.chunk_size + 1)
+        if counts is not None:
             run.save_counts(index, counts)
         run.save(index, scored)
 
-    count = 0
-    for index, frame in enumerate(export.chunks(options.chunk_size)):
-        if options.id_column is not None:
-            id_hashes.append(_id_hashes(frame[options.id_column]))
-        if index not in done:
-            save(index, frame)
-        on_rows(len(frame))
-        count = index + 1
-    if count == 0:  # no rows: the output still has its header
-        save(0, pd.DataFrame(columns=list(export.columns), dtype=object))
-        count = 1
-    summary = ScoreSummary(options.results(), ids)
-    schema = run.schema(count)
-    write_chunks(run.tables(count, schema, summary.add), schema, output, options.allow_formulas)
+    with run.kept_only_for_resume():
+        count = 0
+        for index, frame in enumerate(export.chunks(options.chunk_size)):
+            if options.id_column is not None:
+                id_hashes.append(_id_hashes(frame[options.id_column]))
+            if index not in done:
+                save(index, frame)
+            on_rows(len(frame))
+            count = index + 1
+        if count == 0:  # no rows: the output still has its header
+            save(0, pd.DataFrame(columns=list(export.columns), dtype=object))
+            count = 1
+        summary = ScoreSummary(options.results(), ids)
+        schema = run.schema(count)
+        write_chunks(run.tables(count, schema, summary.add), schema, output, options.allow_formulas)
     redacted = sum((run.counts(index) for index in range(count)), Counter()) if redactor is not None else None
     run.remove()
     duplicates = 0

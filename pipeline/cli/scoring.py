@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from pipeline.cli.app import (
 )
 from pipeline.config import DEFAULT_PARAMS, ScoreParams, load_params
 from pipeline.errors import InputError
+from pipeline.io.exports import MAX_CELL_CHARS
 from pipeline.io.files import check_output, refuse_overwriting_inputs
 from pipeline.redact.patterns import KINDS as IDENTIFIER_KINDS
 from pipeline.report.board import check_report_files, min_group_size, write_board_report
@@ -54,16 +56,18 @@ def tag(
     if (text is None) == (file is None):
         raise InputError("give either a text or --file, not both or neither")
     if file is not None:
+        if file.exists() and not file.is_file():
+            raise InputError(f"{file}: " + ("is a folder; give a text file" if file.is_dir() else "not a regular file"))
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError(f"{file}: file not found") from None
         except UnicodeDecodeError:
             raise InputError(f"{file}: not UTF-8 text") from None
-        except IsADirectoryError:
-            raise InputError(f"{file}: is a folder; give a text file") from None
         except PermissionError:
             raise InputError(f"{file}: not allowed to read it") from None
+    if len(text) > MAX_CELL_CHARS:
+        raise InputError(f"the text has {len(text):,} characters; the longest tagged is {MAX_CELL_CHARS:,}")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     result = load_tagger(model_dir, params, taxonomy.ids, backend).tag([text])[0]
@@ -186,13 +190,16 @@ def score(
         if scoring.done:
             err_console.print(f"resuming: {len(scoring.done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
-        with _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
+        with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
             result = score_export(
                 scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
                 scoring.redactor if redact_output else None,
             )
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
+        if run.folder.exists():
+            err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
+        else:
+            err_console.print("interrupted before the first chunk was scored; nothing kept")
         raise typer.Exit(130) from None
     if result.duplicate_ids:
         err_console.print(
@@ -216,6 +223,20 @@ def score(
         except InputError as exc:
             raise InputError(f"{output} is written, but not the report: {exc}") from None
         print_report_written(summary, report, report_xlsx)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """A `kill` (SIGTERM) stops scoring as Ctrl-C does: finished chunks kept for --resume, an empty folder removed."""
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -12,6 +12,11 @@ in one table that openpyxl loads whole).
 Every cell comes back as text, as exported ("n/a" is an answer, "007" keeps its
 zeros): numbers, dates and booleans from Excel, JSON or Parquet are written as
 text, and a missing value is None (an empty CSV field is "").
+
+Limits, each refused with one line before any scoring: a CSV cell of more than
+`MAX_CELL_CHARS` characters (the longest answer read); an xlsx file that would
+expand too far (`io.files.refuse_zip_bomb`); a file that is not text (binary, or UTF-16 without a byte-order
+mark that does not decode as such) given as CSV or JSON Lines.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import InputError
-from pipeline.io.files import table_format
+from pipeline.io.files import refuse_zip_bomb, table_format
 
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 * 1024  # enough for the header and a few dozen answers
@@ -40,6 +46,22 @@ SNIFF_ROWS = 30  # rows looked at to find the header row
 _BLOCK = 1 << 20
 _CELL_REF = re.compile(r"([A-Z]+)")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MAX_CELL_CHARS = 5_000_000  # the longest answer (CSV cell) read: ~800,000 words
+_COLUMNS_SHOWN = 20  # column names listed in a message
+# Errors a malformed workbook raises from zipfile, zlib, the XML parser or openpyxl.
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, ET.ParseError, EOFError, KeyError, IndexError, TypeError)
+# Bytes no text file holds (C0 controls other than tab, line breaks, form feed; and DEL).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
+_BINARY_SHARE = 0.05  # more control bytes than this in the first block: not text (random bytes have 11%)
+_BINARY_MIN_CONTROLS = 32  # ... and at least this many, so a short file with one odd byte is still read
+_MAGIC = (
+    (b"PK\x03\x04", "a zip file (an Excel .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls or Word file"),
+    (b"%PDF", "a PDF"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x89PNG", "a PNG image"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +88,7 @@ class Export:
                 if self.kind == ".xlsx":
                     where = f" (sheet {self.sheet!r}; sheets: {', '.join(self.sheets)}; choose one with --sheet)"
                 raise InputError(
-                    f"{self.path}: no column {column!r}{given}; columns are: {', '.join(self.columns)}{where}"
+                    f"{self.path}: no column {column!r}{given}; columns are: {shown_columns(self.columns)}{where}"
                 )
 
     def chunks(self, size: int) -> Iterator[pd.DataFrame]:
@@ -76,7 +98,7 @@ class Export:
             yield from readers.get(self.kind, self._parquet_chunks)(size)
         except UnicodeDecodeError:
             raise InputError(f"{self.path}: not {self.encoding} text; pass the right --encoding (e.g. cp1252)") from None
-        except (pd.errors.ParserError, ValueError, zipfile.BadZipFile, OSError) as exc:
+        except (pd.errors.ParserError, ValueError, OSError, RecursionError, *_XLSX_ERRORS) as exc:
             raise InputError(f"{self.path}: cannot read as {self.kind[1:]} ({_first_line(exc)})") from None
 
     def _frame(self, rows: list, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -113,11 +135,14 @@ class Export:
     def _jsonl_chunks(self, size: int) -> Iterator[pd.DataFrame]:
         rows = []
         with open(self.path, encoding=self.encoding) as handle:
-            for line in handle:
+            for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
                 record = json.loads(line)
-                rows.append([_as_text(record.get(c)) for c in self.columns])
+                cells = [_as_text(record.get(c)) for c in self.columns]
+                if len(line) > MAX_CELL_CHARS:
+                    _refuse_long_cells(self.path, f"line {number}", cells)
+                rows.append(cells)
                 if len(rows) == size:
                     yield self._frame(rows)
                     rows = []
@@ -125,11 +150,19 @@ class Export:
             yield self._frame(rows)
 
     def _parquet_chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        with pq.ParquetFile(self.path) as parquet:
-            for batch in parquet.iter_batches(batch_size=size):
-                yield self._frame([[_as_text(v) for v in row.values()] for row in batch.to_pylist()])
+        try:
+            with pq.ParquetFile(self.path) as parquet:
+                for batch in parquet.iter_batches(batch_size=size):
+                    columns = [column.to_pylist() for column in batch.columns]  # by position: names may repeat
+                    rows = [[_as_text(v) for v in row] for row in zip(*columns)]
+                    for cells in rows:
+                        _refuse_long_cells(self.path, "a row", cells)
+                    yield self._frame(rows)
+        except pa.ArrowException as exc:
+            raise InputError(f"{self.path}: cannot read as parquet ({_first_line(exc)})") from None
 
 
 def open_export(path: Path, encoding: str | None = None, sheet: str | None = None) -> Export:
@@ -137,7 +170,8 @@ def open_export(path: Path, encoding: str | None = None, sheet: str | None = Non
     path = Path(path)
     kind = table_format(path)
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        missing = "is a folder" if path.is_dir() else "not a regular file" if path.exists() else "file not found"
+        raise InputError(f"{path}: {missing}")
     if sheet is not None and kind != ".xlsx":
         raise InputError(f"{path}: --sheet applies to Excel workbooks (.xlsx) only")
     if encoding is not None and kind not in (".csv", ".jsonl"):
@@ -154,30 +188,83 @@ def open_export(path: Path, encoding: str | None = None, sheet: str | None = Non
         return _open_parquet(path)
     except UnicodeDecodeError:
         raise InputError(f"{path}: not {encoding} text; pass the right --encoding (e.g. cp1252)") from None
-    except (csv.Error, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (csv.Error, OSError, ValueError, *_XLSX_ERRORS) as exc:
         raise InputError(f"{path}: cannot read as {kind[1:]} ({_first_line(exc)})") from None
+
+
+def _refuse_long_cells(path: Path, where: str, cells: list[str | None]) -> None:
+    if any(cell is not None and len(cell) > MAX_CELL_CHARS for cell in cells):
+        raise InputError(
+            f"{path}: {where} has a value longer than {MAX_CELL_CHARS:,} characters, the longest answer read"
+        )
+
+
+def shown_columns(columns: tuple[str, ...]) -> str:
+    """Column names for a message: the first few, each cut short and without control characters."""
+    names = [_printable(name)[:60] for name in columns[:_COLUMNS_SHOWN]]
+    more = len(columns) - _COLUMNS_SHOWN
+    return ", ".join(names) + (f" … ({more:,} more)" if more > 0 else "")
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 # ---------------------------------------------------------------- CSV
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (`utf-8-sig` with a byte-order mark), UTF-16 with a mark, else cp1252, else Latin-1.
+    """UTF-8 (`utf-8-sig` with a byte-order mark), UTF-16 with a mark or without one, else cp1252, else Latin-1.
 
     The whole file is decoded once, a block at a time: a cp1252 "é" on row 90,000
     decides as surely as one on row 2. Latin-1 is chosen only for bytes cp1252
     leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D); otherwise the two agree on
     every letter and cp1252 also has the curly quotes, dashes and "€" Excel writes.
+    UTF-16 without a mark shows as a NUL in every other byte. A file that is none of
+    these (a binary file, a workbook saved under .csv) is an `InputError`.
     """
     with open(path, "rb") as handle:
-        start = handle.read(4)
+        start = handle.read(SNIFF_BYTES)
     for bom, name in _BOMS:
         if start.startswith(bom):
             return name
+    unmarked = _utf16_without_mark(start)
+    if unmarked is not None:
+        if not _decodes(path, unmarked):
+            raise InputError(f"{_not_text(path)}: it looks like {unmarked.upper()} text but does not decode as it")
+        return unmarked
+    _refuse_binary(path, start)
     for name in ("utf-8", "cp1252"):
         if _decodes(path, name):
             return name
     return "latin-1"
+
+
+def _utf16_without_mark(start: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when nearly every other byte of `start` is a NUL (text in the first 256 characters
+    of Unicode, as survey exports are), else None."""
+    even, odd = start[0::2], start[1::2]
+    if len(odd) < 2:
+        return None
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _refuse_binary(path: Path, start: bytes) -> None:
+    for magic, what in _MAGIC:
+        if start.startswith(magic):
+            raise InputError(f"{_not_text(path)}: it is {what}")
+    controls = sum(start.count(b) for b in _CONTROL_BYTES)
+    if controls > max(_BINARY_SHARE * len(start), _BINARY_MIN_CONTROLS):
+        raise InputError(f"{_not_text(path)}: {controls / len(start):.0%} of its first bytes are control bytes "
+                         "(a binary file?)")
+
+
+def _not_text(path: Path) -> str:
+    return f"{path} is not a text " + ("CSV" if path.suffix.lower() == ".csv" else "JSON Lines file")
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -208,10 +295,17 @@ def _checked_encoding(path: Path, encoding: str | None) -> str:
 def _sample_records(path: Path, encoding: str, delimiter: str) -> list[list[str]]:
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(SNIFF_BYTES)
+        # a header wider than one block (10^5 columns) is read on to its end and one more line
+        while len(sample) < MAX_CELL_CHARS and sample.count("\n") + sample.count("\r") < 2:
+            more = handle.read(SNIFF_BYTES)
+            if not more:
+                break
+            sample += more
         complete = not handle.read(1)
-    if not complete and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
-    records = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+    end = max(sample.rfind("\n"), sample.rfind("\r"))
+    if not complete and end > 0:
+        sample = sample[:end]
+    records = [r for r in _records(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), path) if r]
     return records[: SNIFF_ROWS * 2]
 
 
@@ -230,11 +324,12 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
 
 def _open_csv(path: Path, encoding: str | None) -> Export:
+    csv.field_size_limit(MAX_CELL_CHARS)  # the csv module's default (131,072) would refuse a long note
     encoding = _checked_encoding(path, encoding)
     delimiter = sniff_delimiter(path, encoding)
     records = _sample_records(path, encoding, delimiter)
-    if not records:
-        raise InputError(f"{path}: the file is empty")
+    if not any(not _is_empty(cell) for record in records for cell in record):
+        raise InputError(f"{path}: the file is empty (no text in its first rows)")
     position = _header_position(records)
     columns, notes = _name_columns(records[position], {}, lambda j: f"column_{j}")
     rows = _count_csv_rows(path, encoding, delimiter, position, len(columns))
@@ -255,7 +350,7 @@ def _count_csv_rows(path: Path, encoding: str, delimiter: str, position: int, wi
     with open(path, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         seen = 0
-        for record in reader:
+        for record in _records(reader, path):
             if not record:
                 continue  # blank lines, skipped as pandas skips them
             seen += 1
@@ -270,12 +365,30 @@ def _count_csv_rows(path: Path, encoding: str, delimiter: str, position: int, wi
     return rows
 
 
+def _records(reader, path: Path) -> Iterator[list[str]]:
+    """The reader's records; a cell over the limit is an `InputError` naming its line."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise InputError(
+                    f"{path}: line {reader.line_num} has a cell longer than {MAX_CELL_CHARS:,} characters, the longest "
+                    "answer read (an unclosed quote?)"
+                ) from None
+            raise
+        yield record
+
+
 # ---------------------------------------------------------------- Excel
 
 
 def _open_workbook(path: Path):
     import openpyxl
 
+    refuse_zip_bomb(path)
     return openpyxl.load_workbook(path, read_only=True, data_only=True)
 
 
@@ -366,6 +479,10 @@ def _open_jsonl(path: Path, encoding: str | None) -> Export:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}: line {number} is not JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InputError(f"{path}: line {number} is nested too deeply") from None
+            if "\\u" in line and not _encodable(record):
+                raise InputError(f"{path}: line {number} holds a lone surrogate escape (\\ud800-\\udfff), not text")
             if not isinstance(record, dict):
                 raise InputError(f"{path}: line {number} is not a JSON object")
             keys.update(dict.fromkeys(map(str, record)))
@@ -375,13 +492,23 @@ def _open_jsonl(path: Path, encoding: str | None) -> Export:
     return Export(path, ".jsonl", tuple(keys), rows, encoding=encoding)
 
 
+def _encodable(record: dict) -> bool:
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _open_parquet(path: Path) -> Export:
+    """Columns by position; a repeated name becomes "<name> (2)", as in CSV and Excel headers."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         with pq.ParquetFile(path) as parquet:
-            return Export(path, ".parquet", tuple(parquet.schema_arrow.names), parquet.metadata.num_rows)
+            columns, notes = _name_columns(list(parquet.schema_arrow.names), {}, lambda j: f"column_{j}")
+            return Export(path, ".parquet", tuple(columns), parquet.metadata.num_rows, notes=tuple(notes))
     except pa.ArrowException as exc:
         raise InputError(f"{path}: cannot read as parquet ({_first_line(exc)})") from None
 
@@ -401,7 +528,7 @@ def _header_position(rows: list[list]) -> int:
     """The first row with at least half as many filled cells as the fullest of `rows`: titles above it are skipped."""
     filled = [sum(not _is_empty(c) for c in row) for row in rows]
     needed = max(1, math.ceil(max(filled, default=0) / 2))
-    return next(i for i, n in enumerate(filled) if n >= needed)
+    return next((i for i, n in enumerate(filled) if n >= needed), 0)  # 0 when every cell is blank
 
 
 def _name_columns(header: list, spans: dict[int, tuple[int, str]], unnamed) -> tuple[list[str], list[str]]:
