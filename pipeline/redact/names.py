@@ -157,6 +157,15 @@ _CLOSINGS = frozenset("thanks regards cheers best wishes love kind many sincerel
 _SENTENCE_END = ".!?:;\n•"
 
 
+_LOOK_BEHIND = 200  # characters: the word before a span is read from this window, never from the whole text
+
+
+def _just_before(text: str, start: int) -> str:
+    """The text just before `start`: patterns anchored at its end then cost the same however long the text is
+    (searched over `text[:start]` they made a note of 100,000 characters take minutes)."""
+    return text[max(0, start - _LOOK_BEHIND) : start]
+
+
 def _is_capitalised(word: str) -> bool:
     """Starts with a capital and is not an acronym (HCA, ICS, AMU)."""
     return word[:1].isupper() and not (word.isupper() and 1 < len(word) <= 4)
@@ -193,7 +202,7 @@ def _word_is_a_name(text: str, start: int, end: int) -> bool:
     if not _sentence_initial(text, start):
         if lower not in CALENDAR_NAMES:
             return True
-        before = re.search(r"([^\W\d_]+|\d(?:st|nd|rd|th)?)\W*$", text[:start])
+        before = re.search(r"([^\W\d_]+|\d(?:st|nd|rd|th)?)\W*$", _just_before(text, start))
         after_date_word = before is not None and (before[1][0].isdigit() or before[1].lower() in _DATE_WORDS)
         return not after_date_word and not re.match(r"\s*\d", text[end:])
     if following in ("'s", "’s"):
@@ -325,7 +334,7 @@ def _looks_like_a_name(text: str, start: int, end: int) -> bool:
     """A capitalised word that could be a name: not a little word, acronym, role, common noun, or after "the"."""
     word = text[start:end]
     lower = word.lower()
-    before = re.search(r"([^\W\d_]+)\W*$", text[:start])
+    before = re.search(r"([^\W\d_]+)\W*$", _just_before(text, start))
     return (
         _is_capitalised(word) and len(word) > 1 and lower not in STOP_WORDS and lower not in _AMBIGUOUS
         and lower not in TITLES and lower not in ROLE_WORDS and lower not in _CLOSINGS and lower not in NOT_PERSON_WORDS
@@ -382,7 +391,7 @@ def _coordinated(text: str, spans: set[tuple[int, int]]) -> set[tuple[int, int]]
     found, todo = set(spans), list(spans)
     while todo:
         start, end = todo.pop()
-        before = re.search(r"(?<![\w'’-])([^\W\d_]+)[ \t]*(?:,|&|\band)[ \t]*$", text[:start])
+        before = re.search(r"(?<![\w'’-])([^\W\d_]+)[ \t]*(?:,|&|\band)[ \t]*$", _just_before(text, start))
         after = re.match(r"[ \t]*(?:(,)|&|and\b)[ \t]*([^\W\d_]+)(?=[ \t]*(?:,|&|and\b))?", text[end:])
         candidates = []
         if before:
@@ -456,7 +465,7 @@ def _not_a_person(text: str, start: int, end: int) -> bool:
     if not words or all(w in NOT_PERSON_WORDS | TITLES | ROLE_WORDS for w in words):
         return True
     after = re.match(r"[ \t]+([^\W\d_]+)", text[end:])
-    before = re.search(r"([^\W\d_]+)\.?[ \t]+$", text[:start])
+    before = re.search(r"([^\W\d_]+)\.?[ \t]+$", _just_before(text, start))
     if after and after[1].lower() in NAMED_THINGS:
         return True
     if before and before[1].lower() in ("st", "saint", "queen", "king", "prince", "princess", "royal"):

@@ -16,6 +16,7 @@ from pipeline.config import RedactParams
 from pipeline.errors import InputError
 from pipeline.redact.names import find_names
 from pipeline.redact.patterns import DEFAULT_STAFF_ID_PATTERNS, KINDS, Found, find_numbers, placeholder
+from pipeline.text import cut_long_line
 
 
 def _resolve(found: Iterable[Found]) -> list[Found]:
@@ -55,6 +56,15 @@ def replace(text: str, found: list[Found]) -> str:
     return "".join(pieces) + text[at:]
 
 
+def _pieces_at(text: str) -> list[tuple[int, str]]:
+    """`text` cut into pieces spaCy accepts, each with where it starts."""
+    pieces, at = [], 0
+    for piece in cut_long_line(text):
+        pieces.append((at, piece))
+        at += len(piece)
+    return pieces
+
+
 def load_ner_pipeline(spacy_model: str) -> Language:
     """The spaCy model with only its named-entity recogniser (and its shared token vectors, if it listens to them)."""
     others = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
@@ -90,16 +100,22 @@ class Redactor:
         self.nlp = nlp if nlp is not None or not wants_names else load_ner_pipeline(self.params.spacy_model)
 
     def find(self, texts: list[str]) -> list[list[Found]]:
-        """The identifiers in each text, by position, none overlapping."""
+        """The identifiers in each text, by position, none overlapping.
+
+        spaCy refuses a text over 1,000,000 characters, so names are looked for in pieces
+        of a long text cut after sentence ends (`cut_long_line`), their spans shifted back.
+        """
         kinds = self.params.kinds
-        docs = self.nlp.pipe(texts, batch_size=self.params.batch_size) if "NAME" in kinds else (None for _ in texts)
-        results = []
-        for text, doc in zip(texts, docs):
-            found = list(find_numbers(text, kinds, self.staff_id_patterns))
-            if doc is not None:
-                found += [Found("NAME", s, e) for s, e in find_names(text, doc)]
-            results.append(_join_adjacent_names(text, _resolve(found)))
-        return results
+        names: list[list[Found]] = [[] for _ in texts]
+        if "NAME" in kinds:
+            pieces = [(i, at, piece) for i, text in enumerate(texts) for at, piece in _pieces_at(text)]
+            docs = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=self.params.batch_size)
+            for (i, at, piece), doc in zip(pieces, docs):
+                names[i] += [Found("NAME", at + s, at + e) for s, e in find_names(piece, doc)]
+        return [
+            _join_adjacent_names(text, _resolve([*find_numbers(text, kinds, self.staff_id_patterns), *found]))
+            for text, found in zip(texts, names)
+        ]
 
     def redact(self, texts: list[str]) -> list[str]:
         """Each text with its identifiers replaced by `[NAME]`, `[EMAIL]`, `[PHONE]`, `[NHS_NUMBER]`, ..."""

@@ -324,3 +324,11 @@ def test_cli_redact_missing_column_is_one_line(run_cli, tmp_path):
     assert code == 2
     assert "no column 'nope'" in err and "Traceback" not in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_text_longer_than_spacys_limit_is_redacted_in_pieces_with_its_spans_in_place(rules):
+    # spaCy refuses a text over 1,000,000 characters (E088): names are found piece by piece
+    filler = "the rota was changed again this week and nobody was asked. " * 17_000  # 1,003,000 characters
+    text = f"{filler}Thanks to Priya for covering, call 07700 900123. {filler}Ask Dr Okafor."
+    found = rules.find([text])[0]
+    assert [(f.kind, text[f.start : f.end]) for f in found] == [("NAME", "Priya"), ("PHONE", "07700 900123"), ("NAME", "Okafor")]
