@@ -1,6 +1,7 @@
 """How fast and how good each encoder backend is, on the same texts, in one run.
 
     .venv/bin/python benchmarks/backend_speed.py [--texts 5000] [--rounds 2] [--backends torch onnx onnx-int8 static]
+        [--baseline-model DIR]
 
 Needs `behaviours export-onnx` (for onnx, onnx-int8) and `behaviours train-static`
 (for static) first. Builds a deterministic set of varied texts (one answer up to long
@@ -10,7 +11,9 @@ commands use (sentence splitting, cutting, encoding, head, gate, evidence, polar
 over all the texts. Backends take turns each round and the best round counts, so a
 busy neighbour on the machine does not decide the ratio. Prints rows/s, the ratio
 against torch, and macro-F1, micro-F1 and the no-behaviour figure on the fixed test
-split, with the machine they were measured on.
+split, with the machine they were measured on. `--baseline-model` adds another model
+folder (e.g. the previously shipped model, `git archive REV models/default | tar -x -C
+/tmp/old`) on the torch backend, timed in the same rounds: a new model must not be slower.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--baseline-model", type=Path, help="Another model folder, timed on torch beside the rest.")
     args = parser.parse_args()
 
     params, taxonomy = load_params(), load_taxonomy()
@@ -75,14 +79,16 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"texts: {len(texts)}; words per text: median {words[len(words) // 2]}, max {words[-1]}, total {sum(words)}")
 
+    runs = [(backend, backend, backend_model_dir(None, backend, params.backend)) for backend in args.backends]
+    if args.baseline_model:
+        runs.append(("baseline", "torch", args.baseline_model))
     taggers, load_seconds = {}, {}
-    for backend in args.backends:
+    for name, backend, folder in runs:
         start = time.perf_counter()
-        folder = backend_model_dir(None, backend, params.backend)
         model = load_model(folder, taxonomy.ids)
-        taggers[backend] = Tagger(model, encoder=model_encoder(model, backend, folder, params.backend))
-        taggers[backend].tag(texts[:32])  # warm-up: spaCy, the first batches
-        load_seconds[backend] = time.perf_counter() - start
+        taggers[name] = Tagger(model, encoder=model_encoder(model, backend, folder, params.backend))
+        taggers[name].tag(texts[:32])  # warm-up: spaCy, the first batches
+        load_seconds[name] = time.perf_counter() - start
     best: dict[str, float] = {}
     for _ in range(args.rounds):
         for backend, tagger in taggers.items():
