@@ -14,7 +14,7 @@ from pipeline.data.rows import labelled_files, near_duplicate_pairs, text_key, v
 from pipeline.encoders.cached import CachedEncoder
 from pipeline.encoders.load import load_encoder
 from pipeline.data.pairs import pair_part, read_pairs
-from pipeline.data.pool import SEAL_FILE, load_pool, write_test_parts
+from pipeline.data.pool import SEAL_FILE, load_pool, write_test_parts, write_whole_test_set
 from pipeline.data.split import read_test_ids
 from pipeline.tagger import embed_texts
 
@@ -26,13 +26,15 @@ NEW_WRITERS = LABELLED / "newwriters"
 def sides(taxonomy) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
     """(id, text, source) of every test row and every training row.
 
-    Test: the gold test split, the new writers' parts, the test half of the contrast
-    pairs. Training: the other gold rows, the pool, the training half of the pairs.
+    Test: the gold test split, the new writers' parts, the hedged set, the test half of
+    the contrast pairs. Training: the other gold rows, the pool, the training half of the pairs.
     """
     gold, problems = validate_files(labelled_files(LABELLED), taxonomy)
     assert problems == []
     test_ids = read_test_ids(LABELLED / "test_ids.txt")
-    new_writers, problems = validate_files([NEW_WRITERS / "dev.csv", NEW_WRITERS / "final.csv"], taxonomy)
+    new_writers, problems = validate_files(
+        [NEW_WRITERS / "dev.csv", NEW_WRITERS / "final.csv", LABELLED / "hedged" / "hedged.csv"], taxonomy
+    )
     assert problems == []
     pool, problems = load_pool(LABELLED / "pool", taxonomy)
     assert problems == []
@@ -55,6 +57,13 @@ def test_committed_parts_are_the_majority_of_the_committed_votes(tmp_path, taxon
     write_test_parts(copy, taxonomy)
     for part in ("dev.csv", "final.csv"):
         assert (copy / part).read_bytes() == (NEW_WRITERS / part).read_bytes(), f"{part} is stale: rebuild it"
+
+
+def test_the_hedged_set_is_the_majority_of_its_committed_votes(tmp_path, taxonomy):
+    copy = tmp_path / "hedged"
+    shutil.copytree(LABELLED / "hedged", copy)
+    write_whole_test_set(copy, taxonomy)
+    assert (copy / "hedged.csv").read_bytes() == (LABELLED / "hedged" / "hedged.csv").read_bytes(), "hedged.csv is stale"
 
 
 def test_no_text_is_on_both_sides(sides):
