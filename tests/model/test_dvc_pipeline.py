@@ -1,8 +1,8 @@
 """The real `dvc repro` on a tiny copy of the project (stand-in encoder: seconds, not minutes).
 
 Runs the committed dvc.yaml, then checks that an unchanged project reruns nothing,
-that a change to the `score` parameters reruns only the two evaluations, and that rows added
-with `behaviours labelled add` rerun validation, embedding, training and both evaluations,
+that a change to the `score` parameters reruns only the evaluations, and that rows added
+with `behaviours labelled add` rerun validation, embedding, training and every evaluation,
 and that MLflow holds both training runs.
 """
 
@@ -39,6 +39,7 @@ def project(tmp_path):
     shutil.copy(PROJECT_ROOT / "dvc.yaml", root)
     shutil.copytree(PROJECT_ROOT / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "configs").mkdir()
+    shutil.copy(PROJECT_ROOT / "configs" / "behaviours.yaml", root / "configs")
     params = yaml.safe_load((PROJECT_ROOT / "configs" / "params.yaml").read_text())
     for section, overrides in FAST_PARAMS.items():
         params[section].update(overrides)
@@ -49,6 +50,9 @@ def project(tmp_path):
     (root / "labelled" / "newwriters").mkdir()
     development = [dataclasses.replace(r, id=f"d-{i}") for i, r in enumerate(tiny_rows()[2::4])]
     write_labelled_csv(root / "labelled" / "newwriters" / "dev.csv", development)
+    (root / "labelled" / "hedged").mkdir()
+    hedged = [dataclasses.replace(r, id=f"h-{i}") for i, r in enumerate(tiny_rows()[3::4])]
+    write_labelled_csv(root / "labelled" / "hedged" / "hedged.csv", hedged)
     subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=root, check=True)
     return root
 
@@ -66,7 +70,7 @@ def _ran(output: str) -> set[str]:
 
 def test_repro_reruns_only_what_changed(project):
     first = _run(project, str(BIN / "dvc"), "repro")
-    assert _ran(first) == {"validate", "embed", "train", "evaluate", "evaluate_development"}
+    assert _ran(first) == {"validate", "embed", "train", "evaluate", "evaluate_development", "evaluate_hedged"}
     assert (project / "models" / "default" / "config.json").is_file()
     assert (project / "metrics" / "test.json").is_file() and (project / "plots" / "confusion.csv").is_file()
     assert (project / "metrics" / "development.json").is_file()
@@ -77,7 +81,7 @@ def test_repro_reruns_only_what_changed(project):
     params = yaml.safe_load((project / "configs" / "params.yaml").read_text())
     params["score"]["chunk_size"] = 64
     (project / "configs" / "params.yaml").write_text(yaml.safe_dump(params))
-    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"evaluate", "evaluate_development"}
+    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"evaluate", "evaluate_development", "evaluate_hedged"}
 
     new = project / "new.csv"
     new.write_text(
@@ -86,7 +90,9 @@ def test_repro_reruns_only_what_changed(project):
         "n-2,Nobody told us why the unit was moving to another site.,trust,-,exit_survey,new\n"
     )
     _run(project, str(BIN / "behaviours"), "labelled", "add", str(new), "--labelled", "labelled")
-    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {"validate", "embed", "train", "evaluate", "evaluate_development"}
+    assert _ran(_run(project, str(BIN / "dvc"), "repro")) == {
+        "validate", "embed", "train", "evaluate", "evaluate_development", "evaluate_hedged"
+    }
 
     mlflow.set_tracking_uri(tracking_uri())
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT], filter_string="tags.stage = 'train'")

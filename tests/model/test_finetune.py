@@ -21,7 +21,8 @@ def finetuned(taxonomy, real_params, real_splitter, tmp_path_factory):
     slice_rows = [r for chosen in per_behaviour.values() for r in chosen] + [r for r in rows if not r.labels][:30]
     params = dataclasses.replace(
         real_params,
-        train=dataclasses.replace(real_params.train, cv_folds=3, features="vectors"),
+        # the classification objective trains its own head on vectors, text by text and sentence max
+        train=dataclasses.replace(real_params.train, cv_folds=3, features="vectors", aggregation="max", sentence_head=False),
         finetune=FinetuneParams(epochs=1, rank=2, validation_fraction=0.3),
     )
     encoder = SentenceTransformerEncoder(params.encoder)  # its own: fine-tuning merges into it

@@ -28,19 +28,18 @@ CASES = [
          "lead_enable_others", "-"),
     case("Not once in two years did my manager ask what I thought about the changes.", "collaboration_cocreation", "-",
          found_fails="detection: collaboration is not found in a negated question (its polarity reads as a gap)"),
-    case("There was no point raising concerns because nothing ever changed.", "trust", "-",
-         found_fails="detection: trust scores 0.27 against its threshold 0.52; futility is not yet read as unsafe to speak"),
+    case("There was no point raising concerns because nothing ever changed.", "trust", "-"),
     # a negated negative is praise
     case("I can't fault the way she supports new starters and helps them grow into the role.",
          "lead_enable_others", "+",
-         found_fails="detection: general support with no concrete act is left untagged (0.23 against 0.39); "
+         found_fails="detection: general support with no concrete act is left untagged; "
                      "the pool teaches that vague praise is no behaviour"),
     case("She never fails to thank the team after a difficult shift and tells us exactly what went well.",
          "relationships_advocacy", "+",
          found_fails="detection: no behaviour is found in thanks and praise for the team"),
     # contrast: what follows "but" / "although" carries the judgement
     case("He listens politely in meetings, but nothing we raise is ever acted on.", "ownership_accountability", "-",
-         found_fails="detection: read as delivery (0.39, under its threshold 0.45), ownership 0.09"),
+         found_fails="detection: ownership is not found; the text reads as (untagged) delivery"),
     case("She was defensive about feedback at first, but now she asks for it and acts on what she hears.",
          "mindset", "+"),
     case("The strategy looks good on paper, but nobody on the ward knows where we are heading.",
@@ -48,8 +47,7 @@ CASES = [
     case("The rota was chaotic for months, but he took responsibility for it and fixed it himself.",
          "ownership_accountability", "+"),
     case("He is approachable, although decisions still seem to be made without asking any of us.",
-         "collaboration_cocreation", "-",
-         found_fails="detection: no behaviour is found when the point comes after 'although'"),
+         "collaboration_cocreation", "-"),
     # hedging: a development area said politely is still a gap
     case("I'm not sure he always takes responsibility when things go wrong on his unit.",
          "ownership_accountability", "-"),
