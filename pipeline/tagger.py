@@ -4,8 +4,10 @@ A text is cut into sentences (and a sentence longer than the encoder's limit int
 pieces); every distinct piece is encoded once. The text's own vector is the
 normalised mean of its pieces, so a text costs no more encoding than its
 sentences. Each behaviour's text probability comes from the text vector, or with
-`max` aggregation from the best of the text vector and any single sentence, and a
-behaviour is tagged when that probability reaches the behaviour's threshold.
+`max` aggregation from the best of the text vector and any single sentence, or with
+`learned` aggregation from a small model reading the text's and the best sentences'
+scores and the note's length (pipeline/model/aggregator.py); a behaviour is tagged
+when that probability reaches the behaviour's threshold.
 
 A model with word features (pipeline/model/words.py) gives its head each piece's and
 each text's TF-IDF words beside the vector; the head is otherwise the same. A model with
@@ -205,11 +207,11 @@ class Tagger:
         piece_probs, text_probs = piece_and_text_probabilities(
             model.head, embedded, model.words, model.sentence_head, model.sentence_words
         )
-        probs = aggregate(piece_probs, text_probs, embedded.offsets, self.model.aggregation, self.model.aggregator)
-        gate = display_scores(probs[:, -1:], np.float32(self.model.gate_threshold))
-        scores = np.minimum(display_scores(probs[:, :-1], self.model.thresholds), gate)
-        piece_scores = display_scores(piece_probs[:, :-1], self.model.thresholds)
-        polarity = self.model.polarity
+        probs = aggregate(piece_probs, text_probs, embedded.offsets, model.aggregation, model.aggregator)
+        gate = display_scores(probs[:, -1:], np.float32(model.gate_threshold))
+        scores = np.minimum(display_scores(probs[:, :-1], model.thresholds), gate)
+        piece_scores = display_scores(piece_probs[:, :-1], model.thresholds)
+        polarity = model.polarity
         text_strength = polarity.predict_proba(embedded.texts, embedded.text_vectors())
         piece_strength = polarity.predict_proba([p for pieces in embedded.pieces for p in pieces], embedded.vectors)
         for k, i in enumerate(filled):
