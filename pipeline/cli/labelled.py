@@ -41,6 +41,7 @@ from pipeline.data.split import TEST_IDS, make_test_split, read_test_ids, write_
 from pipeline.data.pairs import read_pairs
 from pipeline.data.pool import load_pool
 from pipeline.data.stats import corpus_stats, coverage_gaps, pool_gaps, pool_stats
+from pipeline.data.tools.formats import ExportFormat, SuggestionsRefused, ToolFormat, write_for_tool
 from pipeline.errors import InputError
 from pipeline.taxonomy import load_taxonomy
 from pipeline.training.fit import out_of_fold_probabilities, with_any_column
@@ -181,7 +182,11 @@ def _print_stats(stats: dict, targets: DataParams) -> None:
 def labelled_add(
     new_file: Annotated[
         Path,
-        typer.Argument(help="A labelled CSV, or `behaviours score` output with corrected behaviours.", metavar="NEW"),
+        typer.Argument(
+            help="A labelled CSV, `behaviours score` output with corrected behaviours, or a labelling tool's export "
+            "(docs/labelling_tools.md).",
+            metavar="NEW",
+        ),
     ],
     to: Annotated[
         Optional[Path], typer.Option("--to", help="Labelled CSV to append to (default: added.csv in labelled/).")
@@ -199,12 +204,16 @@ def labelled_add(
     text_column: Annotated[
         Optional[str], typer.Option("--text-column", "-c", help="The text column of score output.")
     ] = None,
+    tool: Annotated[
+        Optional[ExportFormat],
+        typer.Option("--format", help="The labelling tool's export format (default: detected from the file)."),
+    ] = None,
     labelled: LabelledOption = DEFAULT_LABELLED,
 ) -> None:
     """Add newly labelled rows: skip duplicates, settle or refuse conflicts, append with provenance, check first."""
     try:
         addition = add_labelled(
-            new_file, labelled, load_taxonomy(), to or labelled / ADDED_FILE, prefer, text_column, register, source
+            new_file, labelled, load_taxonomy(), to or labelled / ADDED_FILE, prefer, text_column, register, source, tool
         )
     except AdditionRefused as refused:
         print_problems(refused.problems)
@@ -234,11 +243,32 @@ def _print_addition(addition: Addition, target: str, test_ids: set[str]) -> None
     console.print(resolved, highlight=False)
     if empty:
         console.print(f"skipped empty answers {empty}", highlight=False)
+    if addition.unlabelled:
+        console.print(f"skipped not yet labelled {addition.unlabelled}", highlight=False)
     in_test = sum(r.id in test_ids for r in changed)
     if in_test:
         console.print(f"note: {in_test} relabelled row(s) are in the fixed test split: earlier figures are not comparable")
     if plan.added:
         console.print("new rows go to training (the test split is fixed); check near duplicates with `labelled validate`")
+
+
+@labelled_app.command("to-tool")
+def labelled_to_tool(
+    suggestions: Annotated[Path, typer.Argument(help="`behaviours labelled suggest` output (CSV).", metavar="SUGGESTIONS")],
+    tool: Annotated[ToolFormat, typer.Option("--format", help="The labelling tool (docs/labelling_tools.md).")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="argilla: a folder; label-studio: tasks .json (config .xml beside); .xlsx; .csv."),
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output.")] = False,
+) -> None:
+    """Send suggestions to a labelling tool, pre-filled with the model's labels; bring them back with `labelled add`."""
+    try:
+        sent = write_for_tool(suggestions, tool, output, load_taxonomy(), force)
+    except SuggestionsRefused as refused:
+        print_problems(refused.problems)
+        raise
+    console.print(f"{sent.texts} texts → {', '.join(str(path) for path in sent.files)}", highlight=False)
 
 
 @labelled_app.command("export")

@@ -1,8 +1,10 @@
 """Newly labelled rows into `labelled/`: read them, skip duplicates, settle conflicts, and the files' new content.
 
-The new rows come either as a labelled CSV (the schema of `labelled/`) or as the
-output of `behaviours score` whose `behaviours` column a person has corrected; the
-latter gets its register and source from the caller and ids under a prefix.
+The new rows come as a labelled CSV (the schema of `labelled/`), as the output of
+`behaviours score` whose `behaviours` column a person has corrected (it gets its
+register and source from the caller and ids under a prefix), or as a labelling
+tool's export (`pipeline/data/tools/`: Argilla, Label Studio, the filled-in sheet,
+corrected `labelled suggest` output), which go through the same checks.
 
 A new row whose text (as `text_key` compares texts) is already labelled the same
 way is skipped as a duplicate; labelled differently, it is a conflict that the
@@ -40,6 +42,7 @@ from pipeline.data.rows import (
     read_labelled_file,
     text_key,
 )
+from pipeline.data.tools.formats import ExportFormat, export_format, read_export
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_path, read_table
 from pipeline.taxonomy import Taxonomy
@@ -223,8 +226,18 @@ def read_new_rows(
     text_column: str | None = None,
     register: str | None = None,
     source: str | None = None,
-) -> tuple[list[LabelledRow], list[Problem], int]:
-    """The rows of a file to add, the problems of the others, and how many scored rows were empty."""
+    tool: ExportFormat | None = None,
+) -> tuple[list[LabelledRow], list[Problem], int, int]:
+    """The rows of a file to add, the problems of the others, how many scored rows were empty, and how many
+    texts of a tool's export nobody has labelled yet (`tool`: its format, else detected)."""
+    tool = tool or export_format(path, taxonomy)
+    if tool is not None:
+        options = {"--text-column": text_column, "--register": register, "--source": source}
+        given = [option for option, value in options.items() if value]
+        if given:
+            raise InputError(f"{path}: {', '.join(given)} only for `behaviours score` output, not a {tool.value} export")
+        exported = read_export(path, tool, taxonomy)
+        return exported.rows, exported.problems, 0, exported.unlabelled
     frame = read_table(path)
     columns = [str(c) for c in frame.columns]
     if set(SCORE_OUTPUT_COLUMNS) <= set(columns):
@@ -239,14 +252,14 @@ def read_new_rows(
         rows, problems = rows_from_scored(
             frame, display_path(path), text_column, register, source or f"added:{Path(path).stem}", ids, taxonomy
         )
-        return rows, problems, len(frame) - answered
+        return rows, problems, len(frame) - answered, 0
     if set(COLUMNS) <= set(columns) and Path(path).suffix.lower() == ".csv":
         options = {"--text-column": text_column, "--register": register, "--source": source}
         given = [option for option, value in options.items() if value]
         if given:
             raise InputError(f"{path}: {', '.join(given)} only for `behaviours score` output, not labelled rows")
         rows, problems = read_labelled_file(path, taxonomy)
-        return rows, problems, 0
+        return rows, problems, 0, 0
     raise InputError(
         f"{path}: neither labelled rows (a CSV with columns {','.join(COLUMNS)}) nor `behaviours score` output "
         f"(columns {', '.join(SCORE_OUTPUT_COLUMNS)}); columns are: {', '.join(columns)}"
@@ -286,6 +299,7 @@ class Addition:
     changed: list[LabelledRow]  # existing rows given the new labels (`--prefer new`)
     empty: int  # answers skipped as empty
     target: Path
+    unlabelled: int = 0  # texts of a tool's export nobody has labelled yet (skipped)
 
 
 def add_labelled(
@@ -297,6 +311,7 @@ def add_labelled(
     text_column: str | None = None,
     register: str | None = None,
     source: str | None = None,
+    tool: ExportFormat | None = None,
 ) -> Addition:
     """Check new rows against the labelled folder and write them (and any relabelling), or raise `AdditionRefused`.
 
@@ -308,7 +323,8 @@ def add_labelled(
     if target.suffix.lower() != ".csv" or target.parent != Path(labelled).resolve():
         raise InputError(f"{target}: --to must name a .csv file in {labelled}")
     existing = load_labelled(files, taxonomy)
-    new_rows, problems, empty = read_new_rows(new_file, taxonomy, {r.id for r in existing}, text_column, register, source)
+    used = {r.id for r in existing}
+    new_rows, problems, empty, unlabelled = read_new_rows(new_file, taxonomy, used, text_column, register, source, tool)
     if problems:
         raise AdditionRefused(f"{new_file}: {len(problems)} problem(s) in the new rows; nothing written", problems)
     plan = plan_addition(existing, new_rows)
@@ -334,4 +350,4 @@ def add_labelled(
     if problems:
         raise AdditionRefused(f"the labelled data would have {len(problems)} problem(s) after adding; nothing written", problems)
     write_files(contents)
-    return Addition(plan, prefer, changed, empty, target)
+    return Addition(plan, prefer, changed, empty, target, unlabelled)
