@@ -48,9 +48,10 @@ def combined(annotations: list[Annotation], taxonomy: Taxonomy) -> tuple[tuple[s
     tied = [b for b, n in votes.items() if n == half]
     if tied:
         return (), (), f"annotators tie on {', '.join(sorted(tied))} ({int(half)} of {len(annotations)})"
-    known = [b for b in taxonomy.ids if votes[b] > half]
     unknown = sorted(b for b, n in votes.items() if n > half and b not in taxonomy.ids)
-    labels = tuple(known + unknown)  # unknown ids are refused by `parse_record`, with their names
+    labels = tuple(b for b in taxonomy.ids if votes[b] > half)
+    if unknown:
+        return labels + tuple(unknown), (), None  # `parse_record` refuses them, by name
     signs = []
     for behaviour in labels:
         given = Counter(a.signs[behaviour] for a in annotations if behaviour in a.behaviours and behaviour in a.signs)
