@@ -404,3 +404,44 @@ def test_the_majority_decides_each_behaviour_and_its_sign():
     assert combined([votes[0], Annotation(("none",))], taxonomy)[2] == "annotators tie on delivery, trust (1 of 2)"
     assert combined([Annotation(("none",)), Annotation(("none",))], taxonomy) == ((), (), None)
     assert combined([Annotation(("trust",))], taxonomy) == (("trust",), (), None)  # no sign at all: blank polarity
+
+
+def test_to_tool_never_replaces_a_folder_that_is_not_an_argilla_dataset(run_cli, tmp_path):
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    (folder / "keep.csv").write_text("precious")
+    code, _, err = _to_tool(run_cli, "argilla", folder, "--force")
+    assert code == 2 and "not an Argilla dataset; not replaced" in err
+    assert (folder / "keep.csv").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "no suggestions to send"),
+        ("s-1,Same text.,trust,+,exit_survey,x,r\ns-1,Other text.,trust,+,exit_survey,x,r\n", "suggestions.csv:3: s-1: duplicate id"),
+    ],
+)
+def test_to_tool_refuses_empty_or_repeated_suggestions(run_cli, tmp_path, body, message):
+    path = tmp_path / "suggestions.csv"
+    path.write_text("id,text,labels,polarity,register,source,reason\n" + body, encoding="utf-8")
+    code, out, err = _to_tool(run_cli, "csv", tmp_path / "out.csv", suggestions=path)
+    assert code == 2 and message in out + err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_sheet_cell_that_is_not_a_sign_is_not_quoted_when_long(run_cli, labelled, tmp_path):
+    comment = "She said her manager never listened"
+    code, out, _ = _add(run_cli, labelled, _edit_sheet(tmp_path, ".csv", "sug-0002", "trust", comment))
+    assert code == 2 and "sheet.csv:3: sug-0002: not +, - or ?: trust 35 characters" in out
+    assert comment not in out
+
+
+def test_label_studio_older_skipped_annotations_are_not_labels(run_cli, labelled, tmp_path):
+    def skip_the_second_task(tasks):
+        tasks[1]["annotations"][0]["was_cancelled"] = None
+        tasks[1]["annotations"][0]["skipped"] = True
+
+    code, out, err = _add(run_cli, labelled, _ls_export(tmp_path, skip_the_second_task))
+    assert code == 0, err
+    assert "added 2" in out and "skipped not yet labelled 3" in out

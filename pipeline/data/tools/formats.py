@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.data.rows import Problem, display_path
+from pipeline.data.rows import Problem, by_position, cross_file_problems, display_path
 from pipeline.data.tools import argilla, label_studio, sheets
 from pipeline.data.tools.annotations import ToolRows
 from pipeline.data.tools.suggestions import is_suggestions_header, read_suggestions
@@ -85,9 +85,14 @@ def write_for_tool(suggestions_file: Path, form: ToolFormat, output: Path, taxon
         raise InputError(f"{output}: is a file; Argilla's dataset is a folder")
     if form is not ToolFormat.argilla and output.is_dir():
         raise InputError(f"{output}: is a folder; give a file name")
+    if form is ToolFormat.argilla and output.is_dir() and any(output.iterdir()) and not (output / ".argilla").is_dir():
+        raise InputError(f"{output}: a folder that is not an Argilla dataset; not replaced, give another name")
     suggestions, problems = read_suggestions(suggestions_file, taxonomy)
+    problems = by_position(problems + cross_file_problems([s.row for s in suggestions]))
     if problems:
         raise SuggestionsRefused(f"{suggestions_file}: {len(problems)} problem(s); nothing written", problems)
+    if not suggestions:
+        raise InputError(f"{suggestions_file}: no suggestions to send")
     if form is ToolFormat.argilla:
         with atomic_folder(output) as staging:
             argilla.write_dataset(suggestions, staging, taxonomy, output.name)

@@ -7,8 +7,8 @@ per behaviour, `<behaviour>_polarity` (`strength` or `gap`, shown only when the
 behaviour is chosen). The config is written beside the tasks, with `.xml` for `.json`.
 
 The export (Export → JSON) is the list of tasks, each with `annotations`: one per
-annotator, `result` as above, `was_cancelled` when skipped. A task with no annotation
-that was not cancelled is counted as not yet labelled.
+annotator, `result` as above, `was_cancelled` (or, in older exports, `skipped`) when
+skipped. A task with no annotation that was not cancelled is counted as not yet labelled.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def read_tasks(tasks: list, name: str, taxonomy: Taxonomy) -> ToolRows:
         try:
             data = item["data"]
             row_id, text = str(data.get("row_id") or ""), str(data["text"])
-            kept = [a for a in item.get("annotations") or [] if not a.get("was_cancelled")]
+            kept = [a for a in item.get("annotations") or [] if not (a.get("was_cancelled") or a.get("skipped"))]
             annotations = [_annotation(a["result"]) for a in kept]
         except (AttributeError, KeyError, TypeError, IndexError):
             problems.append(Problem(name, number, f"record {number}: not a Label Studio task (data.text, annotations)"))

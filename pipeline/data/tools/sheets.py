@@ -125,6 +125,11 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
 
 
+def _shown(value: str) -> str:
+    """A cell quoted in a problem when it is short; longer, it may be a comment pasted in the wrong place: never shown."""
+    return repr(value) if len(value) <= 5 else f"{len(value)} characters"
+
+
 def is_sheet(columns: list[str], taxonomy: Taxonomy) -> bool:
     return {"id", "text", "register", "source", DONE_COLUMN, *taxonomy.ids} <= {c.strip() for c in columns}
 
@@ -145,12 +150,12 @@ def read_sheet(path: Path, taxonomy: Taxonomy) -> ToolRows:
         done = _text(record[DONE_COLUMN]).lower()
         if done != DONE:
             if done:
-                problems.append(Problem(name, line, f"{DONE_COLUMN} must be '{DONE}' or blank, found {done!r}"))
+                problems.append(Problem(name, line, f"{DONE_COLUMN} must be '{DONE}' or blank, found {_shown(done)}"))
             else:
                 unlabelled += 1
             continue
         cells = {b: _text(record[b]) for b in taxonomy.ids}
-        wrong = [f"{b} {v!r}" for b, v in cells.items() if v and v not in CELL_VALUES]
+        wrong = [f"{b} {_shown(v)}" for b, v in cells.items() if v and v not in CELL_VALUES]
         if wrong:
             problems.append(Problem(name, line, f"{_text(record['id']) or '?'}: not +, - or ?: {', '.join(wrong)}"))
             continue
