@@ -213,7 +213,8 @@ def labelled_add(
     """Add newly labelled rows: skip duplicates, settle or refuse conflicts, append with provenance, check first."""
     try:
         addition = add_labelled(
-            new_file, labelled, load_taxonomy(), to or labelled / ADDED_FILE, prefer, text_column, register, source, tool
+            new_file, labelled, load_taxonomy(), to or labelled / ADDED_FILE, prefer, text_column, register, source,
+            tool,
         )
     except AdditionRefused as refused:
         print_problems(refused.problems)

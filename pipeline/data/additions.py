@@ -235,7 +235,8 @@ def read_new_rows(
         options = {"--text-column": text_column, "--register": register, "--source": source}
         given = [option for option, value in options.items() if value]
         if given:
-            raise InputError(f"{path}: {', '.join(given)} only for `behaviours score` output, not a {tool.value} export")
+            not_for = f"only for `behaviours score` output, not a {tool.value} export"
+            raise InputError(f"{path}: {', '.join(given)} {not_for}")
         exported = read_export(path, tool, taxonomy)
         return exported.rows, exported.problems, 0, exported.unlabelled
     frame = read_table(path)

@@ -1,4 +1,4 @@
-"""Round trips with labelling tools (issue 15): suggestions → `labelled to-tool` → the tool's export → `labelled add`.
+"""Round trips with labelling tools (issue 15): suggestions → `to-tool` → the tool's export → `labelled add`.
 
 The exports under tests/fixtures/labelling_tools/ are what each tool writes after a
 person has labelled the files `to-tool` makes from `suggestions.csv` (where each shape
@@ -11,6 +11,7 @@ import csv
 import json
 import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -122,7 +123,7 @@ def test_suggest_output_corrected_in_place_is_added_without_its_reason(run_cli, 
 
 def test_a_tool_export_goes_through_the_same_conflict_checks_and_test_split_note(run_cli, labelled, tmp_path):
     rows = tiny_rows()
-    rows[0] = rows[0].__class__(**{**rows[0].__dict__, "text": EXPECTED[1][1]})  # t-001 (in the test split) holds sug-0002's text
+    rows[0] = replace(rows[0], text=EXPECTED[1][1])  # t-001 (in the test split) holds sug-0002's text
     write_labelled_csv(labelled / "tiny.csv", rows)
     before = _snapshot(labelled)
     code, out, err = _add(run_cli, labelled, FIXTURES / "label_studio_export.json")
@@ -155,7 +156,8 @@ def _ls_export(tmp_path, change):
 
 
 def _drop_annotator(record, user_id):
-    record["responses"] = {q: [a for a in answers if a["user_id"] != user_id] for q, answers in record["responses"].items()}
+    responses = record["responses"]
+    record["responses"] = {q: [a for a in answers if a["user_id"] != user_id] for q, answers in responses.items()}
 
 
 def _set(mapping, keys, value):
@@ -170,7 +172,8 @@ ARGILLA_BAD = {
         "records.json:2: record 2: sug-0002: unknown behaviour id(s) kindness",
     ),
     "tie": (
-        lambda r: _drop_annotator(r[0], r[0]["responses"]["behaviours"][1]["user_id"]),  # left: one with vision, one not
+        # the second annotator gone: one chose vision_shared_direction, one did not
+        lambda r: _drop_annotator(r[0], r[0]["responses"]["behaviours"][1]["user_id"]),
         "records.json:1: record 1: sug-0001: annotators tie on vision_shared_direction (1 of 2)",
     ),
     "sign missing": (
@@ -278,7 +281,7 @@ def test_sheet_bad_rows_are_refused_with_their_line(run_cli, labelled, tmp_path,
 
 
 def test_suggestions_bad_row_is_refused_with_its_line_by_add_and_by_to_tool(run_cli, labelled, tmp_path):
-    text = SUGGESTIONS.read_text(encoding="utf-8").replace("ownership_accountability,-,", "ownership_accountability,-;+,")
+    text = SUGGESTIONS.read_text(encoding="utf-8").replace("accountability,-,", "accountability,-;+,")
     bad = tmp_path / "suggestions.csv"
     bad.write_text(text, encoding="utf-8")
     before = _snapshot(labelled)
@@ -419,7 +422,10 @@ def test_to_tool_never_replaces_a_folder_that_is_not_an_argilla_dataset(run_cli,
     ("body", "message"),
     [
         ("", "no suggestions to send"),
-        ("s-1,Same text.,trust,+,exit_survey,x,r\ns-1,Other text.,trust,+,exit_survey,x,r\n", "suggestions.csv:3: s-1: duplicate id"),
+        (
+            "s-1,Same text.,trust,+,exit_survey,x,r\ns-1,Other text.,trust,+,exit_survey,x,r\n",
+            "suggestions.csv:3: s-1: duplicate id",
+        ),
     ],
 )
 def test_to_tool_refuses_empty_or_repeated_suggestions(run_cli, tmp_path, body, message):

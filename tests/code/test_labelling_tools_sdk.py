@@ -56,5 +56,6 @@ def test_label_studio_parses_the_config_and_validates_predictions_and_annotation
     for task in tasks:
         for item in task["predictions"] + task["annotations"]:
             assert interface.validate_prediction(item, return_errors=True) == []
-    broken = {"result": [{"from_name": "trust_polarity", "to_name": "text", "type": "choices", "value": {"choices": ["+"]}}]}
+    region = {"from_name": "trust_polarity", "to_name": "text", "type": "choices", "value": {"choices": ["+"]}}
+    broken = {"result": [region]}
     assert interface.validate_prediction(broken, return_errors=True)  # the check is real: '+' is not a choice shown

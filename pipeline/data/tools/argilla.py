@@ -31,6 +31,7 @@ SETTINGS_FILE = ".argilla/settings.json"
 DATASET_FILE = ".argilla/dataset.json"
 METADATA = ("register", "source", "reason")
 AGENT = "behaviours labelled suggest"
+DISTRIBUTION = {"strategy": "overlap", "min_submitted": 1}  # a record is completed when one annotator submits
 GUIDELINES = (
     "Choose every leadership behaviour the text shows (labelled/GUIDELINES.md), or `none`. For each one chosen, "
     "say whether the text shows it as a strength or a gap. The pre-filled answers are the model's guesses."
@@ -48,7 +49,8 @@ def _resource(name: str, title: str, settings: dict, **extra) -> dict:
 
 def settings(taxonomy: Taxonomy) -> dict:
     """The dataset's settings as `Settings.to_json` writes them."""
-    options = [{"text": b.name, "value": b.id} for b in taxonomy.behaviours] + [{"text": "No behaviour", "value": NO_BEHAVIOUR}]
+    options = [{"text": b.name, "value": b.id} for b in taxonomy.behaviours]
+    options.append({"text": "No behaviour", "value": NO_BEHAVIOUR})
     behaviours = _resource(
         BEHAVIOURS_QUESTION, "Behaviours in this text",
         {"type": "multi_label_selection", "options": options, "visible_options": None, "options_order": "natural"},
@@ -63,15 +65,16 @@ def settings(taxonomy: Taxonomy) -> dict:
         )
         for b in taxonomy.behaviours
     ]
-    field = _resource("text", "Text", {"type": "text", "use_markdown": False}, required=True, description=None, type="text")
+    text = {"type": "text", "use_markdown": False}
+    field = _resource("text", "Text", text, required=True, description=None, type="text")
+    terms = {"visible_for_annotators": True, "type": "terms", "values": None}
     metadata = [
-        _resource(name, name, {"visible_for_annotators": True, "type": "terms", "values": None}, visible_for_annotators=True)
+        _resource(name, name, terms, visible_for_annotators=True)
         for name in METADATA
     ]
     return {
         "guidelines": GUIDELINES, "questions": [behaviours, *polarity], "fields": [field], "vectors": [],
-        "metadata": metadata, "allow_extra_metadata": False, "distribution": {"strategy": "overlap", "min_submitted": 1},
-        "mapping": None,
+        "metadata": metadata, "allow_extra_metadata": False, "distribution": DISTRIBUTION, "mapping": None,
     }
 
 
@@ -80,7 +83,7 @@ def dataset_model(name: str) -> dict:
     clean = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_") or "behaviours"
     return {"id": None, "inserted_at": None, "updated_at": None, "name": clean, "status": "draft",
             "guidelines": GUIDELINES, "allow_extra_metadata": False,
-            "distribution": {"strategy": "overlap", "min_submitted": 1}, "workspace_id": None, "last_activity_at": None}
+            "distribution": DISTRIBUTION, "workspace_id": None, "last_activity_at": None}
 
 
 def record(suggestion: Suggestion) -> dict:
@@ -135,7 +138,8 @@ def read_records(records: list, name: str, taxonomy: Taxonomy) -> ToolRows:
             row_id, text = str(item.get("id") or ""), str(item["fields"]["text"])
             annotations = _annotations(responses)
         except (AttributeError, KeyError, TypeError):
-            problems.append(Problem(name, number, f"record {number}: not an Argilla record (id, fields.text, responses)"))
+            message = f"record {number}: not an Argilla record (id, fields.text, responses)"
+            problems.append(Problem(name, number, message))
             continue
         if not annotations:
             problems.append(Problem(name, number, f"record {number}: {row_id or '?'}: completed but no responses"))

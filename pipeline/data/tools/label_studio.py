@@ -32,12 +32,14 @@ def polarity_control(behaviour_id: str) -> str:
 def labelling_config(taxonomy: Taxonomy) -> str:
     """The labelling config (XML): the text, the behaviours, and strength or gap for each behaviour chosen."""
     choices = "\n".join(
-        f"    <Choice value={quoteattr(b.id)} hint={quoteattr(b.name + ': ' + b.description)}/>" for b in taxonomy.behaviours
+        f"    <Choice value={quoteattr(b.id)} hint={quoteattr(b.name + ': ' + b.description)}/>"
+        for b in taxonomy.behaviours
     )
     polarity = "\n".join(
         f'  <View visibleWhen="choice-selected" whenTagName="{BEHAVIOURS_CONTROL}" whenChoiceValue={quoteattr(b.id)}>\n'
         f"    <Header value={quoteattr(b.name + ': strength or gap?')} size=\"6\"/>\n"
-        f'    <Choices name={quoteattr(polarity_control(b.id))} toName="text" choice="single-radio" showInline="true">\n'
+        f"    <Choices name={quoteattr(polarity_control(b.id))} toName=\"text\" "
+        'choice="single-radio" showInline="true">\n'
         + "".join(f"      <Choice value={quoteattr(name)}/>\n" for name in SIGNS)
         + "    </Choices>\n  </View>"
         for b in taxonomy.behaviours
@@ -64,7 +66,9 @@ def task(suggestion: Suggestion) -> dict:
     row = suggestion.row
     result = [_choices(BEHAVIOURS_CONTROL, list(row.labels) or [NO_BEHAVIOUR])]
     result += [_choices(polarity_control(b), [SIGN_NAMES[sign]]) for b, sign in zip(row.labels, row.polarity)]
-    data = {"text": row.text, "row_id": row.id, "register": row.register, "source": row.source, "reason": suggestion.reason}
+    data = {
+        "text": row.text, "row_id": row.id, "register": row.register, "source": row.source, "reason": suggestion.reason
+    }
     return {"data": data, "predictions": [{"model_version": MODEL_VERSION, "result": result}]}
 
 

@@ -104,9 +104,11 @@ def write_xlsx(suggestions: list[Suggestion], path: Path, taxonomy: Taxonomy, ou
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     first_behaviour, last_behaviour = get_column_letter(len(FIXED_COLUMNS) + 1), get_column_letter(len(columns) - 1)
     signs = DataValidation(
-        type="list", formula1=f'"{",".join(CELL_VALUES)}"', allow_blank=True, showErrorMessage=True, showInputMessage=True
+        type="list", formula1=f'"{",".join(CELL_VALUES)}"', allow_blank=True, showErrorMessage=True,
+        showInputMessage=True,
     )
-    signs.error, signs.prompt = "+ strength, - gap, ? sign not given, or blank", "+ strength, - gap, ? unsure, blank: not shown"
+    signs.error = "+ strength, - gap, ? sign not given, or blank"
+    signs.prompt = "+ strength, - gap, ? unsure, blank: not shown"
     done = DataValidation(type="list", formula1=f'"{DONE}"', allow_blank=True, showErrorMessage=True)
     done.error = f"'{DONE}' once the row is labelled"
     if rows:
@@ -126,7 +128,7 @@ def _text(value: object) -> str:
 
 
 def _shown(value: str) -> str:
-    """A cell quoted in a problem when it is short; longer, it may be a comment pasted in the wrong place: never shown."""
+    """A cell quoted in a problem when short; a longer one may be a comment pasted in the wrong place: never shown."""
     return repr(value) if len(value) <= 5 else f"{len(value)} characters"
 
 
