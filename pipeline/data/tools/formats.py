@@ -10,6 +10,7 @@ them exactly as it checks a labelled CSV.
 from __future__ import annotations
 
 import json
+import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import Enum
@@ -22,7 +23,7 @@ from pipeline.data.tools import argilla, label_studio, sheets
 from pipeline.data.tools.annotations import ToolRows
 from pipeline.data.tools.suggestions import is_suggestions_header, read_suggestions
 from pipeline.errors import InputError
-from pipeline.io.files import atomic_folder, atomic_path, read_table, refuse_overwriting_inputs
+from pipeline.io.files import atomic_folder, atomic_path, refuse_overwriting_inputs, refuse_zip_bomb
 from pipeline.taxonomy import Taxonomy
 
 
@@ -126,12 +127,16 @@ def _json_items(path: Path) -> list:
 
 
 def _header(path: Path) -> list[str]:
-    if path.suffix.lower() == ".csv":
-        try:
+    """A CSV's or workbook's column names, read without its rows (empty when unreadable: `labelled add` reports it
+    as it always has)."""
+    try:
+        if path.suffix.lower() == ".csv":
             return list(pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns)
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
-            return []  # not ours to judge: `labelled add` reports it as it always has
-    return [str(c) for c in read_table(path).columns]
+        refuse_zip_bomb(path)
+        return [str(c) for c in pd.read_excel(path, nrows=0, engine="openpyxl").columns]
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, zipfile.BadZipFile,
+            KeyError, OSError):
+        return []
 
 
 def export_format(path: Path, taxonomy: Taxonomy) -> ExportFormat | None:
