@@ -219,6 +219,13 @@ def rows_from_scored(
     return rows, problems
 
 
+def _refuse_score_options(path: Path, kind: str, text_column: str | None, register: str | None, source: str | None):
+    options = {"--text-column": text_column, "--register": register, "--source": source}
+    given = [option for option, value in options.items() if value]
+    if given:
+        raise InputError(f"{path}: {', '.join(given)} only for `behaviours score` output, not {kind}")
+
+
 def read_new_rows(
     path: Path,
     taxonomy: Taxonomy,
@@ -232,11 +239,7 @@ def read_new_rows(
     texts of a tool's export nobody has labelled yet (`tool`: its format, else detected)."""
     tool = tool or export_format(path, taxonomy)
     if tool is not None:
-        options = {"--text-column": text_column, "--register": register, "--source": source}
-        given = [option for option, value in options.items() if value]
-        if given:
-            not_for = f"only for `behaviours score` output, not a {tool.value} export"
-            raise InputError(f"{path}: {', '.join(given)} {not_for}")
+        _refuse_score_options(path, f"a {tool.value} export", text_column, register, source)
         exported = read_export(path, tool, taxonomy)
         return exported.rows, exported.problems, 0, exported.unlabelled
     frame = read_table(path)
@@ -255,10 +258,7 @@ def read_new_rows(
         )
         return rows, problems, len(frame) - answered, 0
     if set(COLUMNS) <= set(columns) and Path(path).suffix.lower() == ".csv":
-        options = {"--text-column": text_column, "--register": register, "--source": source}
-        given = [option for option, value in options.items() if value]
-        if given:
-            raise InputError(f"{path}: {', '.join(given)} only for `behaviours score` output, not labelled rows")
+        _refuse_score_options(path, "labelled rows", text_column, register, source)
         rows, problems = read_labelled_file(path, taxonomy)
         return rows, problems, 0, 0
     raise InputError(
