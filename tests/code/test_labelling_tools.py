@@ -384,6 +384,16 @@ def test_to_tool_refuses_an_output_of_the_wrong_kind(run_cli, tmp_path, tool, na
     assert code == 2 and message in err
 
 
+def test_to_tool_never_replaces_the_argilla_folder_that_holds_its_input(run_cli, tmp_path):
+    folder = tmp_path / "to_label"
+    assert _to_tool(run_cli, "argilla", folder)[0] == 0
+    inside = folder / "suggestions.csv"
+    shutil.copy(SUGGESTIONS, inside)
+    code, _, err = _to_tool(run_cli, "argilla", folder, "--force", suggestions=inside)
+    assert code == 2 and "holds the input file" in err
+    assert inside.read_bytes() == SUGGESTIONS.read_bytes()
+
+
 def test_to_tool_refuses_to_overwrite_its_input(run_cli, tmp_path):
     copy = tmp_path / "suggestions.csv"
     shutil.copy(SUGGESTIONS, copy)

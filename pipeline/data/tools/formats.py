@@ -79,6 +79,8 @@ def write_for_tool(suggestions_file: Path, form: ToolFormat, output: Path, taxon
     if not output.parent.is_dir():
         raise InputError(f"{output}: folder {output.parent} does not exist")
     refuse_overwriting_inputs(files, [suggestions_file])
+    if form is ToolFormat.argilla and output.resolve() in Path(suggestions_file).resolve().parents:
+        raise InputError(f"{output}: holds the input file; write the dataset to another folder")
     existing = [path for path in files if path.exists()]
     if existing and not force:
         raise InputError(f"{existing[0]}: already exists; give --force to replace it")
