@@ -1,0 +1,62 @@
+"""Where `behaviours drift` should draw its lines: the spread of its figures on batches with no drift.
+
+    .venv/bin/python experiments/drift_thresholds.py [--draws 200] [--sizes 60 120 200]
+
+A "no drift" batch is a slice of the held-out half of the test split (texts never trained on,
+and never used to calibrate the novelty threshold), drawn without replacement at each size (with, past the half's size). For
+each slice: the far share, the lower end of its 90% Wilson interval, and the domain
+classifier's AUC against as many training texts. The thresholds in `configs/params.yaml`
+(`drift:`) sit above the 99th percentile of these; docs/drift.md gives the figures. Results
+go to `experiments/drift_thresholds.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from pipeline.config import PROJECT_ROOT, load_params
+from pipeline.taxonomy import load_taxonomy
+from pipeline.training.drift import build_reference, domain_auc, nearest_cosine, wilson_interval
+
+RESULTS = PROJECT_ROOT / "experiments" / "drift_thresholds.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[60, 120, 200])
+    options = parser.parse_args()
+    params = load_params()
+    reference, _ = build_reference(
+        PROJECT_ROOT / "labelled", PROJECT_ROOT / "models" / "default", params, load_taxonomy(),
+        PROJECT_ROOT / ".cache" / "embeddings.sqlite3",
+    )
+    threshold = float(np.quantile(reference.calibration_nearest, params.drift.novelty_quantile))
+    held_out = reference.held_out_vectors
+    far = nearest_cosine(held_out, reference.training_vectors) < threshold
+    rng = np.random.default_rng(params.drift.seed)
+    results = {
+        "threshold_cosine": threshold, "calibration_texts": len(reference.calibration_nearest),
+        "held_out_texts": len(held_out), "held_out_far_share": float(far.mean()), "sizes": {},
+    }
+    for size in options.sizes:
+        shares, lows, aucs = [], [], []
+        for draw in range(options.draws):
+            slice_ = rng.choice(len(held_out), size, replace=size > len(held_out))
+            count = int(far[slice_].sum())
+            shares.append(count / size)
+            lows.append(wilson_interval(count, size)[0])
+            aucs.append(domain_auc(held_out[slice_], reference.training_vectors, draw))
+        results["sizes"][size] = {
+            name: {q: round(float(np.quantile(values, q / 100)), 4) for q in (50, 95, 99)} | {"max": round(max(values), 4)}
+            for name, values in (("far_share", shares), ("far_share_low", lows), ("domain_auc", aucs))
+        }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
