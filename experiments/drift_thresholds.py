@@ -18,10 +18,28 @@ import json
 import numpy as np
 
 from pipeline.config import PROJECT_ROOT, load_params
+from pipeline.data.split import load_split
+from pipeline.encoders.cached import CachedEncoder
+from pipeline.encoders.load import load_encoder
+from pipeline.tagger import embed_texts
+from pipeline.text import SentenceSplitter
 from pipeline.taxonomy import load_taxonomy
 from pipeline.training.drift import build_reference, domain_auc, nearest_cosine, wilson_interval
 
 RESULTS = PROJECT_ROOT / "experiments" / "drift_thresholds.json"
+
+
+def _one_register_aucs(training_vectors: np.ndarray, params, draws: int) -> dict:
+    """The domain AUC of the test rows of one register against the training texts: a batch of one kind of text."""
+    split = load_split(PROJECT_ROOT / "labelled", load_taxonomy())
+    encoder = CachedEncoder(load_encoder(params.encoder), PROJECT_ROOT / ".cache" / "embeddings.sqlite3")
+    vectors = embed_texts([row.text for row in split.test], SentenceSplitter(params.text), encoder).text_vectors()
+    registers = np.array([row.register for row in split.test])
+    return {
+        register: {"texts": int((registers == register).sum()), "domain_auc_median": round(float(np.median(
+            [domain_auc(vectors[registers == register], training_vectors, seed) for seed in range(draws)])), 4)}
+        for register in sorted(set(registers)) if (registers == register).sum() >= 30
+    }
 
 
 def main() -> None:
@@ -54,6 +72,7 @@ def main() -> None:
             name: {q: round(float(np.quantile(values, q / 100)), 4) for q in (50, 95, 99)} | {"max": round(max(values), 4)}
             for name, values in (("far_share", shares), ("far_share_low", lows), ("domain_auc", aucs))
         }
+    results["one_register"] = _one_register_aucs(reference.training_vectors, params, draws=20)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

@@ -67,9 +67,10 @@ def over_represented(
     # the informative prior: each phrase's share of both corpora together, as strong as the batch itself
     n_prior = n_batch
     prior = n_prior * (y_batch + y_reference) / (n_batch + n_reference)
-    log_odds_batch = np.log(y_batch + prior) - np.log(n_batch + n_prior - y_batch - prior)
-    log_odds_reference = np.log(y_reference + prior) - np.log(n_reference + n_prior - y_reference - prior)
-    z = (log_odds_batch - log_odds_reference) / np.sqrt(1.0 / (y_batch + prior) + 1.0 / (y_reference + prior))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a phrase that is every word of both corpora: no z
+        log_odds_batch = np.log(y_batch + prior) - np.log(n_batch + n_prior - y_batch - prior)
+        log_odds_reference = np.log(y_reference + prior) - np.log(n_reference + n_prior - y_reference - prior)
+        z = (log_odds_batch - log_odds_reference) / np.sqrt(1.0 / (y_batch + prior) + 1.0 / (y_reference + prior))
     names = vectorizer.get_feature_names_out()
     order = [i for i in np.argsort(-z, kind="stable") if keep[i] and z[i] > Z_90][:limit]
     return [{"phrase": str(names[i]), "z": round(float(z[i]), 2), "documents": int(documents[i])} for i in order]
