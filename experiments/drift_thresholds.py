@@ -1,11 +1,12 @@
 """Where `behaviours drift` should draw its lines: the spread of its figures on batches with no drift.
 
-    .venv/bin/python experiments/drift_thresholds.py [--draws 200] [--sizes 60 120 200]
+    .venv/bin/python experiments/drift_thresholds.py [--draws 200] [--sizes 60 120 190]
 
 A "no drift" batch is a slice of the held-out half of the test split (texts never trained on,
-and never used to calibrate the novelty threshold), drawn without replacement at each size (with, past the half's size). For
-each slice: the far share, the lower end of its 90% Wilson interval, and the domain
-classifier's AUC against as many training texts. The thresholds in `configs/params.yaml`
+and never used to calibrate the novelty threshold), drawn without replacement at each size
+(with replacement past the half's size). For each slice: the far share, the lower end of its
+90% Wilson interval, and the domain classifier's AUC against as many training texts; and the
+AUC of each register's test rows alone (a batch of one kind of text, with no drift). The thresholds in `configs/params.yaml`
 (`drift:`) sit above the 99th percentile of these; docs/drift.md gives the figures. Results
 go to `experiments/drift_thresholds.json`.
 """
@@ -69,7 +70,8 @@ def main() -> None:
             lows.append(wilson_interval(count, size)[0])
             aucs.append(domain_auc(held_out[slice_], reference.training_vectors, draw))
         results["sizes"][size] = {
-            name: {q: round(float(np.quantile(values, q / 100)), 4) for q in (50, 95, 99)} | {"max": round(max(values), 4)}
+            name: {q: round(float(np.quantile(values, q / 100)), 4) for q in (50, 95, 99)}
+            | {"max": round(max(values), 4)}
             for name, values in (("far_share", shares), ("far_share_low", lows), ("domain_auc", aucs))
         }
     results["one_register"] = _one_register_aucs(reference.training_vectors, params, draws=20)

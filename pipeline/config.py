@@ -254,9 +254,8 @@ class DriftParams:
     cosine under which `novelty_quantile` of the test split's calibration half falls, so
     that share is what a batch like the training data shows. The verdict is `relabel`
     when the 90% interval of the batch's far share lies wholly above `relabel_novelty`,
-    `review` when it lies above `review_novelty`, or the domain classifier's AUC (batch
-    against as many training texts) reaches `review_auc`, or (against a previous batch)
-    a behaviour's tag rate moved by more than `review_rate_change` with its whole 90%
+    `review` when it lies above `review_novelty`, or (against a previous batch) when a
+    behaviour's tag rate moved by more than `review_rate_change` with its whole 90%
     interval; `ok` otherwise. Phrases are shown only when at least `min_documents`
     different texts of the batch use them; at most `max_phrases`. Batches larger than
     `sample_size` answered texts are sampled (seed `seed`) for vectors and phrases.
@@ -265,7 +264,6 @@ class DriftParams:
     novelty_quantile: float = 0.05
     review_novelty: float = 0.10
     relabel_novelty: float = 0.25
-    review_auc: float = 0.80
     review_rate_change: float = 0.10
     min_texts: int = 30
     min_documents: int = 5

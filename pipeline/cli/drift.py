@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -36,10 +36,12 @@ TRAINING = "training"
 @app.command()
 def drift(
     new_scored: Annotated[
-        Path, typer.Argument(help="Output of `behaviours score`, or a raw export (scored now, in memory).", metavar="NEW_SCORED")
+        Path,
+        typer.Argument(help="Output of `behaviours score`, or a raw export (scored now, in memory).", metavar="NEW_SCORED"),
     ],
     text_column: Annotated[
-        list[str], typer.Option("--text-column", "-c", help="A column holding free text; repeat it for several questions.")
+        list[str],
+        typer.Option("--text-column", "-c", help="A column holding free text; repeat it for several questions."),
     ],
     against: Annotated[
         str,
@@ -83,14 +85,16 @@ def drift(
 
 def _print_drift(figures: dict, taxonomy: Taxonomy) -> None:
     novelty, distance, texts = figures["novelty"], figures["distance"], figures["texts"]
-    console.print(f"verdict: {figures['verdict']} — {figures['reason']}", markup=False, highlight=False, soft_wrap=True)
+    verdict = f"verdict: {figures['verdict']} — {figures['reason']}"
+    console.print(verdict, markup=False, highlight=False, soft_wrap=True)
     measured = f" ({texts['measured']} sampled)" if texts["measured"] < texts["answered"] else ""
     tags = "as scored" if texts["scored"] else "tagged now"
     console.print(f"batch: {figures['batch']}, {texts['answered']} answered texts{measured}, tags {tags}; "
                   f"against the {figures['against']}", markup=False, highlight=False, soft_wrap=True)
     low, high = novelty["interval_90"]
     console.print(
-        f"novelty: {novelty['far']} texts far from every training text = {novelty['share']:.1%} "
+        f"novelty: {novelty['far']} texts far from every one of {novelty['training_texts']} training texts "
+        f"= {novelty['share']:.1%} "
         f"(90% interval {low:.1%}–{high:.1%}); {novelty['expected_share']:.0%} expected "
         f"(nearest cosine below {novelty['threshold_cosine']:.3f})", highlight=False, soft_wrap=True,
     )
