@@ -208,10 +208,10 @@ def build_reference(
 
 
 def _scored_prefix(columns: tuple[str, ...], column: str, single: bool) -> str | None:
-    if f"{column}__behaviours" in columns:
-        return f"{column}__"
-    if single and "behaviours" in columns:
-        return ""
+    """The prefix of `column`'s `behaviours` and `status` columns in a scored file; None when it has none."""
+    for prefix in (f"{column}__", *([""] if single else [])):
+        if f"{prefix}behaviours" in columns and f"{prefix}status" in columns:
+            return prefix
     return None
 
 

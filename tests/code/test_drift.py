@@ -235,6 +235,16 @@ def test_a_scored_file_is_read_as_scored_and_can_be_the_previous_batch(run_cli, 
     assert all(c["change"] == 0 for c in figures["tag_rates"])  # the same texts, tagged by the same model
 
 
+def test_a_file_with_behaviours_but_no_status_is_tagged_now(run_cli, project, tmp_path):
+    batch, options = project
+    frame = pd.read_csv(batch)
+    frame["behaviours"] = "trust"  # a column of that name, but not `behaviours score` output
+    frame.to_csv(tmp_path / "half.csv", index=False)
+    code, out, err = run_cli("drift", tmp_path / "half.csv", "-c", "answer", *options, "--no-track", "--json")
+    assert code == 0, err
+    assert json.loads(out)["texts"]["scored"] is False
+
+
 def test_relabel_prints_the_next_step(run_cli, project, tmp_path):
     batch, options = project
     far = tmp_path / "far.csv"
