@@ -141,8 +141,8 @@ def verdict(figures: dict, params: DriftParams) -> tuple[str, str]:
     novelty = figures["novelty"]
     low = novelty["interval_90"][0]
     far = (
-        f"{novelty['share']:.0%} of texts are far from every training text (90% interval {low:.0%}–"
-        f"{novelty['interval_90'][1]:.0%}; {novelty['expected_share']:.0%} expected)"
+        f"{novelty['share']:.1%} of texts are far from every training text (90% interval {low:.1%}–"
+        f"{novelty['interval_90'][1]:.1%}; {novelty['expected_share']:.0%} expected)"
     )
     if low > params.relabel_novelty:
         return "relabel", f"{far}: above {params.relabel_novelty:.0%}, the model has not seen texts like these"

@@ -1,7 +1,7 @@
 """`behaviours drift` (issue 16): the figures, the verdict, the phrase filter, bad input, nothing personal logged.
 
-Unit tests use the stand-in encoder and the tiny labelled set; the integration tests at the end use
-the shipped model, the project's labelled data and the off-domain batch in tests/fixtures/drift/.
+The stand-in encoder and the tiny labelled set; tests/model/test_drift_shipped.py runs the shipped
+model on the off-domain batch, a held-out slice of the test split and the bundled example export.
 """
 
 import json
@@ -14,7 +14,7 @@ import pytest
 import yaml
 from helpers import TINY_NONE, tiny_rows, write_labelled_csv
 
-from pipeline.config import PROJECT_ROOT, DriftParams
+from pipeline.config import DriftParams
 from pipeline.tracking.runs import tracking_uri
 from pipeline.training.drift import Reference, Texts, difference_interval, drift_figures, verdict, wilson_interval
 from pipeline.training.phrases import over_represented
@@ -316,39 +316,3 @@ def test_without_a_test_split_drift_says_so(run_cli, project):
 def _write(path, texts):
     pd.DataFrame({"answer": texts}).to_csv(path, index=False)
     return path
-
-
-# --- the real model (integration) ------------------------------------------------------------
-
-OFF_DOMAIN = PROJECT_ROOT / "tests" / "fixtures" / "drift" / "off_domain.csv"
-EXAMPLE = PROJECT_ROOT / "examples" / "exit_survey_export_cp1252.csv"
-
-
-def _drift(run_cli, *args):
-    code, out, err = run_cli("drift", *map(str, args), "--no-track", "--json")
-    assert code == 0, err
-    return json.loads(out)
-
-
-@pytest.mark.integration
-def test_off_domain_text_says_relabel(run_cli):
-    figures = _drift(run_cli, OFF_DOMAIN, "-c", "text")
-    assert figures["verdict"] == "relabel", figures["reason"]
-    assert figures["next_step"].startswith("behaviours labelled suggest")
-
-
-@pytest.mark.integration
-def test_a_held_out_slice_of_the_test_split_says_ok(run_cli, tmp_path, taxonomy):
-    from pipeline.training.drift import held_out_test_rows
-
-    rows = held_out_test_rows(PROJECT_ROOT / "labelled", taxonomy)
-    path = tmp_path / "held_out.csv"
-    pd.DataFrame({"text": [r.text for r in rows]}).to_csv(path, index=False)
-    figures = _drift(run_cli, path, "-c", "text")
-    assert figures["verdict"] == "ok", figures["reason"]
-
-
-@pytest.mark.integration
-def test_the_bundled_example_export_says_ok(run_cli):
-    figures = _drift(run_cli, EXAMPLE, "-c", "leaving_reason", "-c", "could_do_better")
-    assert figures["verdict"] == "ok", figures["reason"]
