@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import norm
 
 from pipeline.config import DriftParams, Params
+from pipeline.data.rows import LabelledRow
 from pipeline.data.split import load_split
 from pipeline.encoders.cached import CachedEncoder
 from pipeline.errors import InputError
@@ -168,7 +169,7 @@ def _half(text_id: str) -> str:
     return "calibration" if hashlib.sha256(f"drift\0{text_id}".encode()).digest()[0] % 2 == 0 else "held_out"
 
 
-def held_out_test_rows(labelled: Path, taxonomy: Taxonomy) -> list:
+def held_out_test_rows(labelled: Path, taxonomy: Taxonomy) -> list[LabelledRow]:
     """The test rows never used to calibrate the novelty threshold: the "no drift" batches."""
     return [row for row in load_split(labelled, taxonomy).test if _half(row.id) == "held_out"]
 
@@ -182,6 +183,9 @@ def build_reference(
     if not split.test:
         raise InputError(f"no test split in {labelled} (run `behaviours split`): drift is calibrated on it")
     model = load_model(model_dir, taxonomy.ids)
+    if model.encoder.backend == "static":
+        raise InputError(f"{model_dir} is a static model: drift compares the vectors of the transformer model "
+                         "the static one is distilled from (give --model models/default)")
     encoder = model_encoder(model)
     cached = CachedEncoder(encoder, cache)
     cached_tagger = Tagger(model, encoder=cached, max_evidence=1, empty_values=params.score.empty_values)

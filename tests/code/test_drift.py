@@ -5,6 +5,7 @@ model on the off-domain batch, a held-out slice of the test split and the bundle
 """
 
 import json
+import shutil
 import sqlite3
 
 import mlflow
@@ -311,6 +312,18 @@ def test_without_a_test_split_drift_says_so(run_cli, project):
     (labelled / "test_ids.txt").unlink()
     code, out, err = run_cli("drift", batch, "-c", "answer", *options, "--no-track")
     assert code == 2 and "no test split" in err and err.count("\n") == 1
+
+
+def test_a_static_model_is_refused_in_one_line(run_cli, project, tmp_path):
+    batch, options = project
+    static = tmp_path / "static"
+    shutil.copytree(options[options.index("--model") + 1], static)
+    config = json.loads((static / "config.json").read_text())
+    config["encoder"]["backend"] = "static"
+    (static / "config.json").write_text(json.dumps(config))
+    options[options.index("--model") + 1] = static
+    code, out, err = run_cli("drift", batch, "-c", "answer", *options, "--no-track")
+    assert code == 2 and "is a static model" in err and err.count("\n") == 1
 
 
 def _write(path, texts):
