@@ -44,6 +44,7 @@ from pipeline.training.train import extra_training_rows
 LEVEL = 0.9  # every interval of the project is 90%
 REFERENCE_DRAWS = 10  # test-split slices the reference AUC is measured on
 AUC_FOLDS = 5
+TRAINING_DATA = "training data"  # what a batch is compared with when no previous batch is given
 
 
 @dataclass
@@ -149,7 +150,7 @@ def verdict(figures: dict, params: DriftParams) -> tuple[str, str]:
         return "relabel", f"{far}: above {params.relabel_novelty:.0%}, the model has not seen texts like these"
     if low > params.review_novelty:
         return "review", f"{far}: above {params.review_novelty:.0%}"
-    if figures["against"] != "training":
+    if figures["against"] != TRAINING_DATA:
         moved = [c for c in figures["tag_rates"] if min(abs(x) for x in c["interval_90"]) > params.review_rate_change
                  and np.sign(c["interval_90"][0]) == np.sign(c["interval_90"][1])]
         if moved:
@@ -287,7 +288,7 @@ def drift_figures(
     ]
     sample = batch_vectors[rng.choice(len(batch_vectors), size, replace=False)]
     figures = {
-        "against": "training" if previous is None else "previous batch",
+        "against": TRAINING_DATA if previous is None else "previous batch",
         "texts": {"answered": batch.answered, "measured": len(batch.texts), "scored": batch.scored},
         "novelty": {
             "threshold_cosine": round(threshold, 4), "expected_share": params.novelty_quantile,

@@ -53,7 +53,7 @@ def test_intervals_at_the_edges():
 # --- the verdict ----------------------------------------------------------------------------
 
 
-def _figures(far_low, auc=0.6, against="training", change_interval=(-0.02, 0.02)):
+def _figures(far_low, auc=0.6, against="training data", change_interval=(-0.02, 0.02)):
     return {
         "against": against,
         "novelty": {"share": far_low + 0.03, "interval_90": [far_low, far_low + 0.06], "expected_share": 0.05},

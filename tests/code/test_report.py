@@ -369,7 +369,7 @@ def test_read_card_rejects_a_card_without_test_figures(tmp_path, taxonomy):
 # --- the drift section (`--drift`, issue 16) ----------------------------------------------------------------
 
 DRIFT = {
-    "against": "training", "verdict": "review", "reason": "12% of texts are far from every training text",
+    "against": "training data", "verdict": "review", "reason": "12% of texts are far from every training text",
     "novelty": {"share": 0.123, "interval_90": [0.101, 0.149], "expected_share": 0.05, "far": 12, "threshold_cosine": 0.5},
     "tag_rates": [{"behaviour": "trust", "batch": 0.3, "reference": 0.1, "change": 0.2, "interval_90": [0.12, 0.27]}],
     "phrases": [{"phrase": "rostering portal", "z": 5.1, "documents": 7}],
