@@ -258,7 +258,7 @@ class DriftParams:
     behaviour's tag rate moved by more than `review_rate_change` with its whole 90%
     interval; `ok` otherwise. Phrases are shown only when at least `min_documents`
     different texts of the batch use them; at most `max_phrases`. Batches larger than
-    `sample_size` answered texts are sampled (seed `seed`) for vectors and phrases.
+    `sample_size` answered texts are sampled (seed `seed`) for every figure.
     """
 
     novelty_quantile: float = 0.05

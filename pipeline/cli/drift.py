@@ -28,7 +28,14 @@ from pipeline.config import DEFAULT_PARAMS, load_params
 from pipeline.redact.redactor import Redactor
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.tracking.runs import log_drift
-from pipeline.training.drift import batch_vectors, build_reference, drift_figures, read_batch, tagged
+from pipeline.training.drift import (
+    batch_vectors,
+    build_reference,
+    check_drift_params,
+    drift_figures,
+    read_batch,
+    tagged,
+)
 
 TRAINING = "training"
 
@@ -59,6 +66,7 @@ def drift(
 ) -> None:
     """Is the batch unlike the training data? Novelty, distance, tag-rate changes, new phrases, and a verdict."""
     params = load_params(params_file)
+    check_drift_params(params.drift)
     taxonomy = load_taxonomy()
     batch = read_batch(new_scored, text_column, params, encoding, sheet)
     previous = None if against.lower() == TRAINING else read_batch(Path(against), text_column, params, encoding, sheet)

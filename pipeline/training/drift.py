@@ -138,6 +138,21 @@ def tag_rate_changes(batch: Texts, reference: Texts, ids: tuple[str, ...]) -> li
     return changes
 
 
+def check_drift_params(params: DriftParams) -> None:
+    """An `InputError` for `drift:` settings that cannot work, or that could print one person's phrase."""
+    problems = [
+        (not 0 < params.novelty_quantile < 1, "novelty_quantile must be between 0 and 1"),
+        (not 0 <= params.review_novelty <= params.relabel_novelty <= 1,
+         "review_novelty and relabel_novelty must be shares, review_novelty the smaller"),
+        (params.min_documents < 2, "min_documents must be at least 2: a phrase of one text may identify its writer"),
+        (params.min_texts < AUC_FOLDS, f"min_texts must be at least {AUC_FOLDS}"),
+        (params.sample_size < params.min_texts, "sample_size must be at least min_texts"),
+    ]
+    for wrong, message in problems:
+        if wrong:
+            raise InputError(f"drift.{message} (configs/params.yaml)")
+
+
 def verdict(figures: dict, params: DriftParams) -> tuple[str, str]:
     """`ok`, `review` or `relabel`, and why, in one line, from the figures (rules in docs/drift.md)."""
     novelty = figures["novelty"]

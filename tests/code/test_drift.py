@@ -17,7 +17,16 @@ from helpers import TINY_NONE, tiny_rows, write_labelled_csv
 
 from pipeline.config import DriftParams
 from pipeline.tracking.runs import tracking_uri
-from pipeline.training.drift import Reference, Texts, difference_interval, drift_figures, verdict, wilson_interval
+from pipeline.errors import InputError
+from pipeline.training.drift import (
+    Reference,
+    Texts,
+    check_drift_params,
+    difference_interval,
+    drift_figures,
+    verdict,
+    wilson_interval,
+)
 from pipeline.training.phrases import over_represented
 
 IDS = ("trust", "delivery")
@@ -84,6 +93,22 @@ def test_verdict_rules(figures, expected):
 def test_the_verdict_thresholds_are_nested():
     params = DriftParams()
     assert params.novelty_quantile < params.review_novelty < params.relabel_novelty < 1
+    check_drift_params(params)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"min_documents": 1}, "drift.min_documents must be at least 2"),
+        ({"novelty_quantile": 0}, "drift.novelty_quantile must be between 0 and 1"),
+        ({"review_novelty": 0.3, "relabel_novelty": 0.2}, "review_novelty the smaller"),
+        ({"min_texts": 2}, "drift.min_texts must be at least 5"),
+        ({"sample_size": 10}, "sample_size must be at least min_texts"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused(change, message):
+    with pytest.raises(InputError, match=message):
+        check_drift_params(DriftParams(**change))
 
 
 # --- phrases ---------------------------------------------------------------------------------
