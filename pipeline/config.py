@@ -247,6 +247,32 @@ class ReportParams:
 
 
 @dataclass(frozen=True)
+class DriftParams:
+    """`behaviours drift`: is a batch of answers unlike what the model was trained on? (docs/drift.md)
+
+    A text is "far" when its nearest training text (cosine of text vectors) is below the
+    cosine under which `novelty_quantile` of the test split's calibration half falls, so
+    that share is what a batch like the training data shows. The verdict is `relabel`
+    when the 90% interval of the batch's far share lies wholly above `relabel_novelty`,
+    `review` when it lies above `review_novelty`, or (against a previous batch) when a
+    behaviour's tag rate moved by more than `review_rate_change` with its whole 90%
+    interval; `ok` otherwise. Phrases are shown only when at least `min_documents`
+    different texts of the batch use them; at most `max_phrases`. Batches larger than
+    `sample_size` answered texts are sampled (seed `seed`) for every figure.
+    """
+
+    novelty_quantile: float = 0.05
+    review_novelty: float = 0.10
+    relabel_novelty: float = 0.25
+    review_rate_change: float = 0.10
+    min_texts: int = 30
+    min_documents: int = 5
+    max_phrases: int = 15
+    sample_size: int = 5000
+    seed: int = 13
+
+
+@dataclass(frozen=True)
 class ServeParams:
     """The local web page and JSON API (`behaviours serve`): where it listens and what it accepts."""
 
@@ -280,6 +306,7 @@ class Params:
     promote: PromoteParams = field(default_factory=PromoteParams)
     redact: RedactParams = field(default_factory=RedactParams)
     report: ReportParams = field(default_factory=ReportParams)
+    drift: DriftParams = field(default_factory=DriftParams)
     serve: ServeParams = field(default_factory=ServeParams)
 
 

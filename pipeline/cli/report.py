@@ -13,6 +13,7 @@ from pipeline.io.files import refuse_overwriting_inputs
 from pipeline.redact.redactor import Redactor
 from pipeline.report.board import check_report_files, write_board_report
 from pipeline.report.board import min_group_size as group_size
+from pipeline.report.drift import read_drift
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -39,13 +40,18 @@ def report_command(
     ] = None,
     model_dir: ModelOption = DEFAULT_MODEL,
     params_file: ParamsOption = DEFAULT_PARAMS,
+    drift: Annotated[
+        Optional[Path], typer.Option("--drift", help="Add a section from `behaviours drift --json` output (DRIFT.json).")
+    ] = None,
 ) -> None:
     """A board-ready HTML report of scored responses (and an Excel summary): shares, strengths and gaps, groups, trend."""
     check_report_files(output, xlsx)
     refuse_overwriting_inputs([p for p in (output, xlsx) if p is not None], [scored])
     params = load_params(params_file)
+    taxonomy = load_taxonomy()
+    drift_section = read_drift(drift, taxonomy) if drift is not None else None
     summary = write_board_report(
-        scored, output, xlsx, model_dir, Redactor(params.redact).redact, load_taxonomy(), group_by=group_by or [],
-        date_column=date_column, min_group_size=group_size(min_group_size, params), prefix=prefix,
+        scored, output, xlsx, model_dir, Redactor(params.redact).redact, taxonomy, group_by=group_by or [],
+        date_column=date_column, min_group_size=group_size(min_group_size, params), prefix=prefix, drift=drift_section,
     )
     print_report_written(summary, output, xlsx)

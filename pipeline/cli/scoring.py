@@ -38,6 +38,7 @@ from pipeline.io.exports import MAX_CELL_CHARS
 from pipeline.io.files import check_output, refuse_overwriting_inputs
 from pipeline.redact.patterns import KINDS as IDENTIFIER_KINDS
 from pipeline.report.board import check_report_files, min_group_size, write_board_report
+from pipeline.report.drift import read_drift
 from pipeline.report.summary import model_figures, read_card
 from pipeline.tagger import TagResult, load_tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -144,6 +145,9 @@ def score(
         typer.Option("--date-column", help="With --report: a date column for the trend by month or quarter."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no notes on reading the file.")] = False,
+    drift: Annotated[
+        Optional[Path], typer.Option("--drift", help="With --report: add a section from `behaviours drift --json` output.")
+    ] = None,
 ) -> None:
     """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status.
 
@@ -154,8 +158,9 @@ def score(
     grouped by the --group-by columns (the combined result with several questions).
     """
     check_output(output, input_file)  # fail before any work
-    if report is None and (report_xlsx is not None or date_column is not None):
-        raise InputError(f"{'--report-xlsx' if report_xlsx is not None else '--date-column'} needs --report")
+    if report is None and (report_xlsx is not None or date_column is not None or drift is not None):
+        needing = "--report-xlsx" if report_xlsx is not None else "--date-column" if date_column is not None else "--drift"
+        raise InputError(f"{needing} needs --report")
     if report is not None:
         check_report_files(report, report_xlsx)
         refuse_overwriting_inputs([p for p in (report, report_xlsx) if p is not None], [input_file, output])
@@ -164,6 +169,7 @@ def score(
                              "per respondent), or run `behaviours report --prefix` on the output")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
+    drift_section = read_drift(drift, taxonomy) if drift is not None else None  # refused before scoring
     options = ScoreOptions(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
@@ -219,6 +225,7 @@ def score(
             summary = write_board_report(
                 output, report, report_xlsx, scoring.model_dir, scoring.redactor.redact, taxonomy,
                 group_by=list(group_by or ()), date_column=date_column, min_group_size=group_size, prefix=None,
+                drift=drift_section,
             )
         except InputError as exc:
             raise InputError(f"{output} is written, but not the report: {exc}") from None

@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline.config import Params
 from pipeline.errors import InputError
 from pipeline.io.files import atomic_write_text, check_folder, read_table
+from pipeline.report.drift import DriftSection
 from pipeline.report.excel import write_workbook
 from pipeline.report.html import render_html
 from pipeline.report.summary import Redact, ReportSummary, read_card, report_summary
@@ -48,15 +49,16 @@ def write_board_report(
     date_column: str | None,
     min_group_size: int,
     prefix: str | None,
+    drift: DriftSection | None = None,
 ) -> ReportSummary:
     """Summarise a scored file and write the report (example quotes go through `redact`: never on the page
-    unredacted); returns the summary."""
+    unredacted; with `drift`, its section); returns the summary."""
     check_report_files(output, xlsx)
     summary = report_summary(
         read_table(scored), taxonomy, read_card(model_dir), redact, group_by=group_by, date_column=date_column,
         min_group_size=min_group_size, prefix=prefix, source=scored.name,
     )
-    atomic_write_text(output, render_html(summary, taxonomy))
+    atomic_write_text(output, render_html(summary, taxonomy, drift=drift))
     if xlsx is not None:
         write_workbook(summary, taxonomy, xlsx)
     return summary

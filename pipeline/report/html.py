@@ -20,6 +20,7 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipeline.report.drift import DriftSection
 from pipeline.report.summary import GroupBreakdown, ReportSummary, Trend, period_label
 from pipeline.report.tables import group_note, summary_tables
 from pipeline.taxonomy import Taxonomy
@@ -229,8 +230,11 @@ def _trend_chart(t: Trend, taxonomy: Taxonomy) -> Chart:
                  table)
 
 
-def render_html(summary: ReportSummary, taxonomy: Taxonomy, today: date | None = None) -> str:
-    """The whole report as one self-contained HTML page (Plotly's JavaScript inlined once)."""
+def render_html(
+    summary: ReportSummary, taxonomy: Taxonomy, today: date | None = None, drift: DriftSection | None = None
+) -> str:
+    """The whole report as one self-contained HTML page (Plotly's JavaScript inlined once); with `drift`,
+    a section on how like the model's training data the batch is."""
     charts = {"behaviours": _behaviour_chart(summary, first=True), "themes": _theme_chart(summary),
               "polarity": _polarity_chart(summary)}
     groups = [_heatmap(g, summary, i, taxonomy) for i, g in enumerate(summary.groups) if len(g.table)]
@@ -252,4 +256,5 @@ def render_html(summary: ReportSummary, taxonomy: Taxonomy, today: date | None =
         protection=_html_table(tables["Small groups"], "What small-group protection did"),
         accuracy=_html_table(tables["Model accuracy"], "Macro-F1 on held-out labelled texts", decimals=("macro F1",)),
         group_note=group_note,
+        drift=drift,
     )

@@ -27,6 +27,7 @@ from pipeline.config import PROJECT_ROOT, Params
 REGISTERED_MODEL = "leadership-behaviours"
 EXPERIMENT = "leadership-behaviours"
 STORE = PROJECT_ROOT / "experiments"
+VERDICT_LEVELS = {"ok": 0, "review": 1, "relabel": 2}  # a drift verdict as a metric, to chart over batches
 
 
 def tracking_uri() -> str:
@@ -175,4 +176,24 @@ def log_experiment(name: str, params: Params, result: dict) -> str:
         )
         mlflow.log_metric("train_seconds", result["train_seconds"])
         mlflow.log_dict(result, f"experiments/{name}.json")
+    return run.info.run_id
+
+
+def log_drift(figures: dict, model_dir: Path) -> str:
+    """Log a drift check: its figures and verdict only (never a text or a phrase: they may be personal); the run id."""
+    mlflow = _mlflow()
+    with mlflow.start_run(run_name="drift") as run:
+        mlflow.set_tags({
+            "stage": "drift", "model_dir": str(model_dir), "against": figures["against"], "verdict": figures["verdict"],
+            "reason": figures["reason"], **provenance_tags(),
+        })
+        novelty, distance = figures["novelty"], figures["distance"]
+        mlflow.log_metrics({
+            "drift.answered": figures["texts"]["answered"], "drift.measured": figures["texts"]["measured"],
+            "drift.novelty_share": novelty["share"], "drift.novelty_low": novelty["interval_90"][0],
+            "drift.novelty_high": novelty["interval_90"][1], "drift.novelty_expected": novelty["expected_share"],
+            "drift.novelty_threshold_cosine": novelty["threshold_cosine"], "drift.domain_auc": distance["domain_auc"],
+            "drift.reference_auc": distance["reference_auc"], "drift.verdict_level": VERDICT_LEVELS[figures["verdict"]],
+            **{f"drift.tag_rate_change.{c['behaviour']}": c["change"] for c in figures["tag_rates"]},
+        })
     return run.info.run_id

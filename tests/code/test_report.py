@@ -364,3 +364,52 @@ def test_read_card_rejects_a_card_without_test_figures(tmp_path, taxonomy):
     (tmp_path / "card.json").write_text("{}", encoding="utf-8")
     with pytest.raises(InputError, match="no test-split evaluation"):
         report_summary(scored_frame(), taxonomy, read_card(tmp_path), marked)
+
+
+# --- the drift section (`--drift`, issue 16) ----------------------------------------------------------------
+
+DRIFT = {
+    "against": "training data", "verdict": "review", "reason": "12% of texts are far from every training text",
+    "novelty": {"share": 0.123, "interval_90": [0.101, 0.149], "expected_share": 0.05, "far": 12, "threshold_cosine": 0.5},
+    "tag_rates": [{"behaviour": "trust", "batch": 0.3, "reference": 0.1, "change": 0.2, "interval_90": [0.12, 0.27]}],
+    "phrases": [{"phrase": "rostering portal", "z": 5.1, "documents": 7}],
+}
+
+
+def test_cli_report_shows_the_drift_section_only_when_given(run_cli, tmp_path, model_folder):
+    scored, drift = tmp_path / "scored.csv", tmp_path / "drift.json"
+    scored_frame().to_csv(scored, index=False)
+    drift.write_text(json.dumps(DRIFT), encoding="utf-8")
+    assert run_cli("report", scored, "-o", tmp_path / "with.html", "--model", model_folder, "--drift", drift)[0] == 0
+    html = (tmp_path / "with.html").read_text(encoding="utf-8")
+    assert "Verdict: review</strong> — 12% of texts are far from every training text." in html
+    assert "12.3% of the answers are far" in html and "(90% interval 10.1–14.9%)" in html
+    assert "<th scope=\"row\">Trust</th><td>30.0%</td><td>10.0%</td>" in html and "+12.0 to +27.0" in html
+    assert "rostering portal" in html
+    assert run_cli("report", scored, "-o", tmp_path / "without.html", "--model", model_folder)[0] == 0
+    assert 'id="drift"' not in (tmp_path / "without.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not a JSON file"),
+        (json.dumps({**DRIFT, "novelty": {}}), "not a `behaviours drift --json` result"),
+        (json.dumps({**DRIFT, "tag_rates": [{**DRIFT["tag_rates"][0], "behaviour": "nope"}]}), "not a `behaviours drift"),
+        (json.dumps({**DRIFT, "verdict": "fine"}), "verdict 'fine' is not one of ok, review, relabel"),
+    ],
+)
+def test_cli_refuses_a_bad_drift_file_in_one_line(run_cli, tmp_path, model_folder, content, message):
+    scored, drift = tmp_path / "scored.csv", tmp_path / "drift.json"
+    scored_frame().to_csv(scored, index=False)
+    drift.write_text(content, encoding="utf-8")
+    code, _, err = run_cli("report", scored, "-o", tmp_path / "report.html", "--model", model_folder, "--drift", drift)
+    assert code == 2 and err.strip().count("\n") == 0 and message in err
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_score_drift_needs_report(run_cli, tmp_path):
+    survey = tmp_path / "s.csv"
+    survey.write_text("text\nPay is low.\n", encoding="utf-8")
+    code, _, err = run_cli("score", survey, "-o", tmp_path / "o.csv", "-c", "text", "--drift", tmp_path / "d.json")
+    assert code == 2 and "--drift needs --report" in err and not (tmp_path / "o.csv").exists()
