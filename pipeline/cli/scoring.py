@@ -18,6 +18,7 @@ from rich.table import Table
 from pipeline.batch.chunks import ScoreOptions
 from pipeline.batch.partial import ProgressLines
 from pipeline.batch.scoring import ScoreSummary, open_scoring, score_export
+from pipeline.batch.spark import executor_backend, score_on_spark, spark_session
 from pipeline.cli.app import (
     AllowFormulasOption,
     BackendModelOption,
@@ -144,6 +145,12 @@ def score(
         typer.Option("--date-column", help="With --report: a date column for the trend by month or quarter."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no notes on reading the file.")] = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="process (this process) | spark (Spark's executors; docs/spark.md).")
+    ] = "process",
+    spark_master: Annotated[
+        Optional[str], typer.Option("--spark-master", help="With --engine spark: e.g. local[4] (default: spark.master).")
+    ] = None,
 ) -> None:
     """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status.
 
@@ -162,8 +169,16 @@ def score(
         if len(text_column) > 1 and not combined:
             raise InputError("--report with several --text-column needs --combined (the report covers one result "
                              "per respondent), or run `behaviours report --prefix` on the output")
+    if engine not in ("process", "spark"):
+        raise InputError(f"--engine must be process or spark, not {engine!r}")
+    if engine == "process" and spark_master is not None:
+        raise InputError("--spark-master needs --engine spark")
+    if engine == "spark" and resume:
+        raise InputError("--resume continues a single-process run; a Spark run starts again (drop --resume)")
     params = load_params(params_file)
     taxonomy = load_taxonomy()
+    if backend is None and engine == "spark":
+        backend = executor_backend(model_dir, params)
     options = ScoreOptions(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
@@ -190,11 +205,15 @@ def score(
         if scoring.done:
             err_console.print(f"resuming: {len(scoring.done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
-        with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
-            result = score_export(
-                scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
-                scoring.redactor if redact_output else None,
-            )
+        if engine == "spark":
+            with _sigterm_interrupts(), spark_session(spark_master or params.spark.master, params.spark, not quiet) as spark:
+                result = score_on_spark(spark, scoring, output, params, input_file)
+        else:
+            with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
+                result = score_export(
+                    scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
+                    scoring.redactor if redact_output else None,
+                )
     except KeyboardInterrupt:
         if run.folder.exists():
             err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")
