@@ -81,18 +81,24 @@ def executor_backend(model_dir: Path | None, params: Params) -> str:
     return wanted if (folder / ONNX_FOLDER / GRAPH_FILES[wanted]).is_file() else params.backend.name
 
 
-def start_spark(master: str, settings: SparkParams, progress: bool = True) -> SparkSession:
-    """A Spark session on `master` with Spark's logging off (and its stage progress bar on stderr if `progress`);
-    an `InputError` naming what to install when pyspark or Java is missing."""
+def require_spark() -> None:
+    """An `InputError` naming what to install when pyspark or Java is missing (checked before any work)."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
-            from pyspark.sql import SparkSession
+            import pyspark.sql  # noqa: F401
     except ImportError:
         raise InputError(f"--engine spark needs pyspark: {INSTALL_PYSPARK}") from None
     java_home = os.environ.get("JAVA_HOME")
     if shutil.which("java") is None and not (java_home and (Path(java_home) / "bin" / "java").is_file()):
         raise InputError(f"--engine spark needs Java: {INSTALL_JAVA}")
+
+
+def start_spark(master: str, settings: SparkParams, progress: bool = True) -> SparkSession:
+    """A Spark session on `master` with Spark's logging off (and its stage progress bar on stderr if `progress`)."""
+    require_spark()
+    from pyspark.sql import SparkSession
+
     builder = (
         SparkSession.builder.master(master)
         .appName("behaviours score")
@@ -119,10 +125,9 @@ def start_spark(master: str, settings: SparkParams, progress: bool = True) -> Sp
 def spark_session(master: str, settings: SparkParams, progress: bool = True) -> Iterator[SparkSession]:
     """The Spark session already running in this process (a notebook's, a test's) left running, or a new one on
     `master`, stopped at the end."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise InputError(f"--engine spark needs pyspark: {INSTALL_PYSPARK}") from None
+    require_spark()
+    from pyspark.sql import SparkSession
+
     active = SparkSession.getActiveSession()
     if active is not None:
         yield active
@@ -198,13 +203,20 @@ def tag_batches(job: ChunkJob, tagged, redacted, batches: Iterator[pa.RecordBatc
 
 
 def score_on_spark(
-    spark: SparkSession,
-    scoring: ScoringRun,
-    output: Path,
-    params: Params,
-    input_file: Path,
+    scoring: ScoringRun, output: Path, params: Params, input_file: Path, master: str, progress: bool = True
 ) -> BatchResult:
-    """Score every row of `scoring.export` with Spark into `output`, as `score_export` does in one process."""
+    """Score every row of `scoring.export` with Spark on `master` (or the session already running) into `output`,
+    as `score_export` does in one process; the partial folder is removed whatever happens."""
+    try:
+        with spark_session(master, params.spark, progress) as spark:
+            return _score(spark, scoring, output, params, input_file)
+    finally:
+        if scoring.run.folder.exists():
+            scoring.run.remove()
+
+
+def _score(spark: SparkSession, scoring: ScoringRun, output: Path, params: Params, input_file: Path) -> BatchResult:
+    """Steps 1-3 of the module docstring in `spark`."""
     from pyspark import AccumulatorParam
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -222,33 +234,29 @@ def score_on_spark(
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(options.chunk_size))
     tagged = spark.sparkContext.accumulator(0)
     redacted = spark.sparkContext.accumulator(Counter(), CounterParam())
+    rows, frame = _input_frame(spark, export, run.folder)
+    partitions = max(spark.sparkContext.defaultParallelism, math.ceil(rows / params.spark.rows_per_partition))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
+        scored = (
+            frame.repartitionByRange(partitions, ROW)
+            .mapInArrow(partial(tag_batches, job, tagged, redacted), from_arrow_schema(job.output_schema()))
+            .sortWithinPartitions(ROW)
+        )
     try:
-        rows, frame = _input_frame(spark, export, run.folder)
-        partitions = max(spark.sparkContext.defaultParallelism, math.ceil(rows / params.spark.rows_per_partition))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
-            scored = (
-                frame.repartitionByRange(partitions, ROW)
-                .mapInArrow(partial(tag_batches, job, tagged, redacted), from_arrow_schema(job.output_schema()))
-                .sortWithinPartitions(ROW)
-            )
-        try:
-            scored.write.parquet(str(run.folder / SCORED))
-        except Exception as exc:
-            raise _job_error(exc) from None
-        summary = ScoreSummary(options.results(), ids)
-        hashes: list = []
+        scored.write.parquet(str(run.folder / SCORED))
+    except Exception as exc:
+        raise _job_error(exc) from None
+    summary = ScoreSummary(options.results(), ids)
+    hashes: list = []
 
-        def count(table: pa.Table) -> None:
-            summary.add(table)
-            if options.id_column is not None:
-                hashes.append(id_hashes(table.column(options.id_column).to_pandas()))
+    def count(table: pa.Table) -> None:
+        summary.add(table)
+        if options.id_column is not None:
+            hashes.append(id_hashes(table.column(options.id_column).to_pandas()))
 
-        schema = _output_schema(export.columns, options, ids)
-        write_chunks(_in_order(run.folder / SCORED, schema, options.chunk_size, count), schema, output, options.allow_formulas)
-    finally:
-        if run.folder.exists():
-            run.remove()
+    schema = _output_schema(export.columns, options, ids)
+    write_chunks(_in_order(run.folder / SCORED, schema, options.chunk_size, count), schema, output, options.allow_formulas)
     return BatchResult(summary, tagged.value, repeated_ids(hashes), redacted.value if options.redact else None)
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from pipeline.batch.chunks import ScoreOptions
 from pipeline.batch.partial import ProgressLines
 from pipeline.batch.scoring import ScoreSummary, open_scoring, score_export
-from pipeline.batch.spark import executor_backend, score_on_spark, spark_session
+from pipeline.batch.spark import executor_backend, require_spark, score_on_spark
 from pipeline.cli.app import (
     AllowFormulasOption,
     BackendModelOption,
@@ -175,6 +175,8 @@ def score(
         raise InputError("--spark-master needs --engine spark")
     if engine == "spark" and resume:
         raise InputError("--resume continues a single-process run; a Spark run starts again (drop --resume)")
+    if engine == "spark":
+        require_spark()
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     if backend is None and engine == "spark":
@@ -206,8 +208,8 @@ def score(
             err_console.print(f"resuming: {len(scoring.done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
         if engine == "spark":
-            with _sigterm_interrupts(), spark_session(spark_master or params.spark.master, params.spark, not quiet) as spark:
-                result = score_on_spark(spark, scoring, output, params, input_file)
+            with _sigterm_interrupts():
+                result = score_on_spark(scoring, output, params, input_file, spark_master or params.spark.master, not quiet)
         else:
             with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
                 result = score_export(
