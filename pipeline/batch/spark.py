@@ -51,8 +51,8 @@ from pipeline.batch.chunks import ResultCache, ScoreOptions, output_columns, sco
 from pipeline.batch.redaction import redact_scored
 from pipeline.batch.scoring import BatchResult, ScoreSummary, ScoringRun, id_hashes, repeated_ids
 from pipeline.config import Params, SparkParams
-from pipeline.errors import InputError
 from pipeline.encoders.onnx import GRAPH_FILES, ONNX_FOLDER
+from pipeline.errors import InputError
 from pipeline.io.exports import Export, arrow_text_rows
 from pipeline.io.files import write_chunks
 from pipeline.model.backend import backend_model_dir
