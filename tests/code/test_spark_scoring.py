@@ -142,6 +142,36 @@ def test_an_input_with_no_rows_gives_the_header(score_both, tmp_path):
     assert spark_file.read_bytes() == single.read_bytes()
 
 
+def test_the_cluster_recipe_in_docs_gives_the_command_s_output(score_both, spark, model_dir, params_file, taxonomy, tmp_path):
+    """docs/spark.md's notebook recipe (a table, `tag_batches` by `mapInArrow`, Parquet out) on a Parquet "table"."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from pipeline.batch.chunks import ScoreOptions, output_columns
+    from pipeline.batch.spark import ROW, ChunkJob, tag_batches
+    from pipeline.config import load_params
+
+    source = tmp_path / "survey.parquet"
+    survey().to_parquet(source, index=False)
+    (single, _), _ = score_both(source, ".parquet", "-c", "q1", "--id-column", "id")
+    params = load_params(params_file)
+    answers = spark.read.parquet(str(source))
+    columns = tuple(answers.columns)
+    options = ScoreOptions(text_columns=("q1",), id_column="id", chunk_size=params.score.chunk_size,
+                           max_evidence=params.score.max_evidence_per_behaviour,
+                           empty_values=tuple(params.score.empty_values))
+    ids = taxonomy.ids
+    job = ChunkJob(str(model_dir), params, ids, options, columns, str(source))
+    tagged, redacted = spark.sparkContext.accumulator(0), spark.sparkContext.accumulator(0)
+    numbered = answers.toDF(*[f"c{j}" for j in range(len(columns))]).withColumn(ROW, F.monotonically_increasing_id())
+    scored = numbered.repartition(4).mapInArrow(
+        lambda batches: tag_batches(job, tagged, redacted, batches), from_arrow_schema(job.output_schema())
+    )
+    written = tmp_path / "recipe"
+    scored.orderBy(ROW).drop(ROW).toDF(*columns, *output_columns(options, ids)).write.mode("error").parquet(str(written))
+    pd.testing.assert_frame_equal(pd.read_parquet(written), pd.read_parquet(single))
+
+
 def _one_line(code, out, err, message, output):
     assert code == 2, err
     assert message in err
