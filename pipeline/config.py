@@ -292,6 +292,24 @@ class ServeParams:
 
 
 @dataclass(frozen=True)
+class SparkParams:
+    """`behaviours score --engine spark` (pipeline/batch/spark.py; docs/spark.md).
+
+    `master`: the Spark master the command starts (`--spark-master` overrides it; a Spark
+    session already running in the process is used as it is). `backend`: the encoder
+    backend on the executors when `--backend` is not given; `onnx-int8` needs no PyTorch
+    there, and a model without that export is scored with `backend.name` instead.
+    `rows_per_partition`: rows per Spark task (there are at least as many tasks as
+    cores). `driver_memory`: the heap of the driver JVM the command starts.
+    """
+
+    master: str = "local[2]"
+    backend: str = "onnx-int8"
+    rows_per_partition: int = 2_000
+    driver_memory: str = "1g"
+
+
+@dataclass(frozen=True)
 class Params:
     encoder: EncoderParams = field(default_factory=EncoderParams)
     text: TextParams = field(default_factory=TextParams)
@@ -308,6 +326,7 @@ class Params:
     report: ReportParams = field(default_factory=ReportParams)
     drift: DriftParams = field(default_factory=DriftParams)
     serve: ServeParams = field(default_factory=ServeParams)
+    spark: SparkParams = field(default_factory=SparkParams)
 
 
 def _build(cls: type, values: dict[str, Any] | None, where: str) -> Any:

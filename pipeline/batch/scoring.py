@@ -60,9 +60,18 @@ class BatchResult:
     redacted: Counter | None = None  # --redact: identifiers replaced in the text columns, per kind
 
 
-def _id_hashes(values: pd.Series) -> np.ndarray:
+def id_hashes(values: pd.Series) -> np.ndarray:
+    """Hashes of the filled values of an id column (a chunk's), for `repeated_ids`."""
     filled = values[[not is_blank(v) for v in values]]
     return pd.util.hash_pandas_object(filled.astype(str), index=False).to_numpy()
+
+
+def repeated_ids(hashes: list[np.ndarray]) -> int:
+    """How many values of the id column are found on more than one row, from every chunk's `id_hashes`."""
+    if not hashes:
+        return 0
+    _, repeats = np.unique(np.concatenate(hashes), return_counts=True)
+    return int((repeats > 1).sum())
 
 
 @dataclass
@@ -129,7 +138,7 @@ def score_export(
         raise ValueError("options.redact and redactor go together")
     ids = tagger.model.behaviours
     cache = ResultCache(tagger, params.cache_size)
-    id_hashes: list[np.ndarray] = []
+    hashes: list[np.ndarray] = []
 
     def save(index: int, frame: pd.DataFrame) -> None:
         scored = score_chunk(frame, options, cache, ids)
@@ -147,7 +156,7 @@ def score_export(
         count = 0
         for index, frame in enumerate(export.chunks(options.chunk_size)):
             if options.id_column is not None:
-                id_hashes.append(_id_hashes(frame[options.id_column]))
+                hashes.append(id_hashes(frame[options.id_column]))
             if index not in done:
                 save(index, frame)
             on_rows(len(frame))
@@ -160,8 +169,4 @@ def score_export(
         write_chunks(run.tables(count, schema, summary.add), schema, output, options.allow_formulas)
     redacted = sum((run.counts(index) for index in range(count)), Counter()) if redactor is not None else None
     run.remove()
-    duplicates = 0
-    if id_hashes:
-        _, repeats = np.unique(np.concatenate(id_hashes), return_counts=True)
-        duplicates = int((repeats > 1).sum())
-    return BatchResult(summary, cache.tagged, duplicates, redacted)
+    return BatchResult(summary, cache.tagged, repeated_ids(hashes), redacted)

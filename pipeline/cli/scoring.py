@@ -18,6 +18,7 @@ from rich.table import Table
 from pipeline.batch.chunks import ScoreOptions
 from pipeline.batch.partial import ProgressLines
 from pipeline.batch.scoring import ScoreSummary, open_scoring, score_export
+from pipeline.batch.spark import executor_backend, require_spark, score_on_spark
 from pipeline.cli.app import (
     AllowFormulasOption,
     BackendModelOption,
@@ -148,6 +149,12 @@ def score(
     drift: Annotated[
         Optional[Path], typer.Option("--drift", help="With --report: add a section from `behaviours drift --json` output.")
     ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="process (this process) | spark (Spark's executors; docs/spark.md).")
+    ] = "process",
+    spark_master: Annotated[
+        Optional[str], typer.Option("--spark-master", help="With --engine spark: e.g. local[4] (default: spark.master).")
+    ] = None,
 ) -> None:
     """Score every row of a file: keeps all input columns, adds behaviours, score_<id>, evidence and status.
 
@@ -167,9 +174,19 @@ def score(
         if len(text_column) > 1 and not combined:
             raise InputError("--report with several --text-column needs --combined (the report covers one result "
                              "per respondent), or run `behaviours report --prefix` on the output")
+    if engine not in ("process", "spark"):
+        raise InputError(f"--engine must be process or spark, not {engine!r}")
+    if engine == "process" and spark_master is not None:
+        raise InputError("--spark-master needs --engine spark")
+    if engine == "spark" and resume:
+        raise InputError("--resume continues a single-process run; a Spark run starts again (drop --resume)")
+    if engine == "spark":
+        require_spark()
     params = load_params(params_file)
     taxonomy = load_taxonomy()
     drift_section = read_drift(drift, taxonomy) if drift is not None else None  # refused before scoring
+    if backend is None and engine == "spark":
+        backend = executor_backend(model_dir, params)
     options = ScoreOptions(
         text_columns=tuple(text_column), combined=combined, id_column=id_column, group_by=tuple(group_by or ()),
         encoding=encoding, sheet=sheet, chunk_size=params.score.chunk_size,
@@ -196,11 +213,15 @@ def score(
         if scoring.done:
             err_console.print(f"resuming: {len(scoring.done)} chunk(s) already scored in {run.folder}", highlight=False)
     try:
-        with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
-            result = score_export(
-                scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
-                scoring.redactor if redact_output else None,
-            )
+        if engine == "spark":
+            with _sigterm_interrupts():
+                result = score_on_spark(scoring, output, params, input_file, spark_master or params.spark.master, not quiet)
+        else:
+            with _sigterm_interrupts(), _score_progress(scoring.export.rows, quiet, params.score) as on_rows:
+                result = score_export(
+                    scoring.export, scoring.tagger, options, output, run, scoring.done, params.score, on_rows,
+                    scoring.redactor if redact_output else None,
+                )
     except KeyboardInterrupt:
         if run.folder.exists():
             err_console.print(f"interrupted: scored chunks kept in {run.folder}; rerun with --resume to continue")

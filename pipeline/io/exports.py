@@ -156,13 +156,20 @@ class Export:
         try:
             with pq.ParquetFile(self.path) as parquet:
                 for batch in parquet.iter_batches(batch_size=size):
-                    columns = [column.to_pylist() for column in batch.columns]  # by position: names may repeat
-                    rows = [[_as_text(v) for v in row] for row in zip(*columns)]
-                    for cells in rows:
-                        _refuse_long_cells(self.path, "a row", cells)
-                    yield self._frame(rows)
+                    yield self._frame(arrow_text_rows(batch, self.path))
         except pa.ArrowException as exc:
             raise InputError(f"{self.path}: cannot read as parquet ({_first_line(exc)})") from None
+
+
+def arrow_text_rows(batch, path: Path) -> list[list[str | None]]:
+    """The rows of an Arrow record batch with every cell as text (`_as_text`), columns by position (names may
+    repeat); a cell longer than `MAX_CELL_CHARS` is an `InputError` naming `path`. Parquet exports are read
+    through this, here and on Spark's executors (`pipeline.batch.spark`)."""
+    columns = [column.to_pylist() for column in batch.columns]
+    rows = [[_as_text(v) for v in row] for row in zip(*columns)]
+    for cells in rows:
+        _refuse_long_cells(path, "a row", cells)
+    return rows
 
 
 def open_export(path: Path, encoding: str | None = None, sheet: str | None = None) -> Export:
