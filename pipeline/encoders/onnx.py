@@ -2,7 +2,12 @@
 
 `OnnxEncoder` implements the `Encoder` protocol with the same tokenisation and the
 same `within_limit` cutting as `SentenceTransformerEncoder`; texts are sorted by
-length and padded per batch. The graphs are written by `behaviours export-onnx`
+length and padded per batch. The int8 graph quantises its activations dynamically,
+with one scale per run set by the largest value anywhere in the batch, so a text's
+vector would depend on the texts batched with it (up to 0.03 in a vector component,
+a different tag for 9 answers in 100 between two chunk sizes: measured). It is
+therefore run one text at a time: a text's vector depends on that text alone, at
+about the same rate on short texts. The graphs are written by `behaviours export-onnx`
 (`pipeline/training/onnx_export.py`) into `<model>/onnx/`: `encoder.onnx` (fp32) and
 `encoder_int8.onnx`, with the tokenizer beside them. Each graph records the fingerprint
 of the encoder it came from (base weights + adapter), so an export left over from an
@@ -56,7 +61,8 @@ class OnnxEncoder:
         self.fingerprint = f"{expected}+{variant}"
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self.max_tokens = MAX_SEQ_LENGTH - 2
-        self.batch_size = batch_size  # texts per run, sorted by length
+        # texts per run, sorted by length; int8 one at a time (module docstring)
+        self.batch_size = 1 if variant == "onnx-int8" else batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)

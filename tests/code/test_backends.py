@@ -100,6 +100,16 @@ def test_onnx_vectors_match_pytorch(adapted_model_dir, taxonomy, backend, bound)
     assert "+adapter:" in onnx_encoder.fingerprint  # the Tagger accepts it for an adapted model
 
 
+def test_an_int8_vector_depends_on_its_text_alone(adapted_model_dir, taxonomy):
+    """Dynamic int8 quantisation sets one activation scale per run: batched, a text's vector moved with its batch mates."""
+    model = load_model(adapted_model_dir, taxonomy.ids)
+    encoder = model_encoder(model, "onnx-int8", adapted_model_dir)
+    mates = [f"{text} {text.upper()} {'and again ' * k}" for k, text in enumerate(TEXTS * 4)]
+    alone = encoder.encode(TEXTS[:3])
+    among = encoder.encode(TEXTS[:3] + mates)[:3]
+    assert np.array_equal(alone, among)
+
+
 def test_the_export_is_refused_once_the_model_changes(adapted_model_dir, taxonomy, tmp_path):
     retrained = tmp_path / "retrained"
     shutil.copytree(adapted_model_dir, retrained)
