@@ -170,7 +170,9 @@ def _reason(
 ) -> str:
     """One line: the most undecided reading first (with its figures), other near thresholds, then what is rare."""
     t, gate, gate_threshold = readings.thresholds, readings.gate[i], readings.gate_threshold
-    near = [j for j in np.argsort(np.abs(P[i] - t), kind="stable") if abs(P[i, j] - t[j]) <= params.near_threshold]
+    by_closeness = [int(j) for j in np.argsort(np.abs(P[i] - t), kind="stable")]
+    near = [j for j in by_closeness if abs(P[i, j] - t[j]) <= params.near_threshold]
+    gate_said = f"undecided whether it shows any behaviour ({gate:.2f}, threshold {gate_threshold:.2f})"
     said = []
     strongest = int(np.argmax(parts[i]))
     if strongest == 1:
@@ -178,11 +180,14 @@ def _reason(
         said.append(
             f"text ({P[i, j]:.2f}) and its best sentence ({readings.best_sentence[i, j]:.2f}) disagree on {ids[j]}"
         )
-    elif strongest == 2 or not near:
-        said.append(f"undecided whether it shows any behaviour ({gate:.2f}, threshold {gate_threshold:.2f})")
+    elif strongest == 2:
+        said.append(gate_said)
+    elif not near:
+        j = by_closeness[0]
+        said.append(f"closest to its threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})")
     said += [f"near the threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})" for j in near[:2]]
     if strongest != 2 and abs(gate - gate_threshold) <= params.near_threshold:
-        said.append(f"undecided whether it shows any behaviour ({gate:.2f}, threshold {gate_threshold:.2f})")
+        said.append(gate_said)
     j = int(np.argmax(rare_behaviour[i]))
     if P[i, j] >= t[j] - params.near_threshold and behaviour_rarity[j] >= 1.0 - params.rare_share:
         said.append(f"rare behaviour {ids[j]} ({counts.behaviours.get(ids[j], 0)} labelled)")
