@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import time
 from dataclasses import replace
@@ -189,6 +190,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--seed", type=int, default=13, help="chooses the seed rows")
     parser.add_argument("--out", type=Path, default=ROOT, help="folder for plots/, docs/ and benchmarks/results/")
+    parser.add_argument("--curves", nargs="+", default=["suggest", *(f"random:{s}" for s in RANDOM_SEEDS)],
+                        help="the curves to run: suggest, random:<seed> (run them in separate processes to save time)")
+    parser.add_argument("--from-logs", nargs="+", type=Path, default=None,
+                        help="run nothing: combine the figures these runs printed and write the outputs")
     args = parser.parse_args()
 
     def log(line: str) -> None:
@@ -203,26 +208,16 @@ def main() -> None:
     dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
     if problems:
         sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
-    texts = [r.text for r in universe + test + dev]
-    embedded_all, encoder = embed_labelled(texts, params, ROOT / ".cache" / "embeddings.sqlite3")
-    log(f"{len(universe)} texts to label from ({len(gold_train)} gold, {len(universe) - len(gold_train)} pool), "
-        f"{len(test)} test, {len(dev)} development; {encoder.encoded} pieces encoded (the rest from the cache)")
+    sets = ["test", "development"]
+    if args.from_logs:
+        records = records_from_logs(args.from_logs)
+        run = f"curves run in separate processes, figures (3 decimals) combined from their logs: {', '.join(p.name for p in args.from_logs)}"
+    else:
+        records = run_curves(args, params, universe, test, dev, log)
+        run = f"one process, curves {', '.join(args.curves)}"
+    if {r["strategy"] for r in records} != {"suggest", "random"}:
+        return  # a part of the curves: its log is combined later (--from-logs)
     n = len(universe)
-    embedded = subset(embedded_all, np.arange(n))
-    evaluations = {
-        "test": (subset(embedded_all, np.arange(n, n + len(test))), label_matrix(test, TAXONOMY)),
-        "development": (subset(embedded_all, np.arange(n + len(test), len(texts))), label_matrix(dev, TAXONOMY)),
-    }
-    Y = label_matrix(universe, TAXONOMY)
-    start = np.random.default_rng(args.seed).choice(n, size=args.seed_rows, replace=False)
-    ids = TAXONOMY.ids
-    seed_head = Head(subset(embedded, start), Y[start], params, ids)
-    common = (seed_head, start, universe, embedded, Y, evaluations, params, ids, args.step, args.steps, log)
-    records = run_curve("suggest", args.seed, *common)
-    for seed in RANDOM_SEEDS:
-        records += run_curve("random", seed, *common)
-
-    sets = list(evaluations)
     (args.out / "plots").mkdir(exist_ok=True)
     with open(args.out / "plots" / "active_learning.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["labels", "strategy", "seed", "set", "macro_f1"], lineterminator="\n")
@@ -234,21 +229,63 @@ def main() -> None:
         "method": {
             "candidates": f"{len(gold_train)} gold training rows and {n - len(gold_train)} fully voted pool texts",
             "seed_rows": args.seed_rows, "step": args.step, "steps": args.steps, "seed": args.seed,
-            "random_seeds": list(RANDOM_SEEDS),
+            "random_seeds": sorted({r["seed"] for r in records if r["strategy"] == "random"}),
             "head": "words+vectors logistic, text level, thresholds and gate from "
                     f"{params.train.cv_folds}-fold CV (no sentence head, no learned aggregation)",
             "suggest": {key: getattr(params.suggest, key) for key in params.suggest.__dataclass_fields__},
             "sets": {"test": f"{len(test)} rows of labelled/test_ids.txt", "development": f"{len(dev)} rows of labelled/newwriters/dev.csv"},
-            "cpu_seconds": round(time.process_time() - began), "wall_seconds": round(time.perf_counter() - wall),
+            "run": run,
         },
         "summary": summary(records, sets),
     }
+    if not args.from_logs:
+        results["method"] |= {"cpu_seconds": round(time.process_time() - began), "wall_seconds": round(time.perf_counter() - wall)}
     (args.out / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "benchmarks" / "results" / "active_learning.json").write_text(json.dumps(results, indent=2) + "\n")
     for name, figures in results["summary"].items():
         log(f"{name}: random final {figures['random_final_macro_f1']:.3f}; suggest reaches it at "
             f"{figures['labels_suggest_needs_to_reach_random_final']} labels (saves {figures['labels_saved']}); "
             f"at or above random's mean at every step: {figures['suggest_at_or_above_random_mean_every_step']}")
+
+
+LOG_LINE = re.compile(r"^(suggest|random) seed (\d+): (\d+) labels: test ([\d.]+), development ([\d.]+)")
+
+
+def records_from_logs(paths: list[Path]) -> list[dict]:
+    """The figures the runs printed, one record per curve, labels and set (a curve in two logs counted once)."""
+    found = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = LOG_LINE.match(line)
+            if match:
+                strategy, seed, labels, test, development = match.groups()
+                for name, value in (("test", test), ("development", development)):
+                    found[(strategy, int(seed), int(labels), name)] = float(value)
+    return [{"labels": labels, "strategy": strategy, "seed": seed, "set": name, "macro_f1": value}
+            for (strategy, seed, labels, name), value in sorted(found.items(), key=lambda item: (item[0][0] != "suggest", item[0]))]
+
+
+def run_curves(args, params, universe, test, dev, log) -> list[dict]:
+    texts = [r.text for r in universe + test + dev]
+    embedded_all, encoder = embed_labelled(texts, params, ROOT / ".cache" / "embeddings.sqlite3")
+    log(f"{len(universe)} texts to label from, {len(test)} test, {len(dev)} development; "
+        f"{encoder.encoded} pieces encoded (the rest from the cache)")
+    n = len(universe)
+    embedded = subset(embedded_all, np.arange(n))
+    evaluations = {
+        "test": (subset(embedded_all, np.arange(n, n + len(test))), label_matrix(test, TAXONOMY)),
+        "development": (subset(embedded_all, np.arange(n + len(test), len(texts))), label_matrix(dev, TAXONOMY)),
+    }
+    Y = label_matrix(universe, TAXONOMY)
+    start = np.random.default_rng(args.seed).choice(n, size=args.seed_rows, replace=False)
+    ids = TAXONOMY.ids
+    seed_head = Head(subset(embedded, start), Y[start], params, ids)
+    common = (seed_head, start, universe, embedded, Y, evaluations, params, ids, args.step, args.steps, log)
+    records = []
+    for curve in args.curves:
+        strategy, _, seed = curve.partition(":")
+        records += run_curve(strategy, args.seed if strategy == "suggest" else int(seed), *common)
+    return records
 
 
 if __name__ == "__main__":
