@@ -151,6 +151,7 @@ def summary(records: list[dict], sets: list[str]) -> dict:
             "random_mean": [round(m, 4) for m in mean],
             "random_min": [min(random_by_labels[x]) for x in labels],
             "random_max": [max(random_by_labels[x]) for x in labels],
+            "random_seeds_per_point": [len(random_by_labels[x]) for x in labels],
             "suggest_at_or_above_random_mean_every_step": all(y >= round(m, 4) for (_, y), m in zip(suggest, mean)),
             "suggest_minus_random_mean": [round(y - m, 4) for (_, y), m in zip(suggest, mean)],
             "random_final_macro_f1": round(final, 4),
@@ -170,9 +171,11 @@ def plot(records: list[dict], sets: list[str], path: Path) -> None:
     for axis, name in zip(np.atleast_1d(axes), sets):
         suggest = sorted((r["labels"], r["macro_f1"]) for r in records if r["strategy"] == "suggest" and r["set"] == name)
         labels = [x for x, _ in suggest]
-        random = np.array([[r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels])
-        axis.fill_between(labels, random.min(axis=1), random.max(axis=1), alpha=0.25, color="grey", label="random (range of 3 seeds)")
-        axis.plot(labels, random.mean(axis=1), color="grey", marker="o", label="random (mean)")
+        random = [[r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels]
+        seeds = len({r["seed"] for r in records if r["strategy"] == "random"})
+        axis.fill_between(labels, [min(v) for v in random], [max(v) for v in random], alpha=0.25, color="grey",
+                          label=f"random (range of {seeds} seeds)")
+        axis.plot(labels, [float(np.mean(v)) for v in random], color="grey", marker="o", label="random (mean)")
         axis.plot(labels, [y for _, y in suggest], color="C0", marker="o", label="labelled suggest")
         axis.set_title({"test": "Test split", "development": "New writers, development part"}[name])
         axis.set_xlabel("labelled texts")
