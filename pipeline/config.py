@@ -273,6 +273,29 @@ class DriftParams:
 
 
 @dataclass(frozen=True)
+class SuggestParams:
+    """`behaviours labelled suggest`: which texts are worth labelling next (pipeline/batch/suggest.py).
+
+    A candidate's priority is `uncertainty_weight` × how undecided the model is (a
+    probability near its behaviour's threshold, the text and its best sentence
+    disagreeing, the "any behaviour" gate near its threshold) plus `rarity_weight` ×
+    how few labels its likely behaviours and its register have (`labelled stats`
+    counts) plus `diversity_weight` × how far it is from the texts already picked.
+    Only the `max_candidates` texts of highest uncertainty and rarity go on to the
+    greedy, diversity-aware choice. A reason names a behaviour "near the threshold"
+    within `near_threshold` of it, and a behaviour or register "rare" when it has at
+    most `rare_share` of the labels of the most labelled one.
+    """
+
+    uncertainty_weight: float = 1.0
+    rarity_weight: float = 0.5
+    diversity_weight: float = 0.5
+    max_candidates: int = 20_000
+    near_threshold: float = 0.15
+    rare_share: float = 0.5
+
+
+@dataclass(frozen=True)
 class ServeParams:
     """The local web page and JSON API (`behaviours serve`): where it listens and what it accepts."""
 
@@ -327,6 +350,7 @@ class Params:
     drift: DriftParams = field(default_factory=DriftParams)
     serve: ServeParams = field(default_factory=ServeParams)
     spark: SparkParams = field(default_factory=SparkParams)
+    suggest: SuggestParams = field(default_factory=SuggestParams)
 
 
 def _build(cls: type, values: dict[str, Any] | None, where: str) -> Any:

@@ -11,7 +11,7 @@ import sys
 
 # Importing a command module registers its commands; this order is the order of `behaviours --help`.
 # isort: off
-from pipeline.cli import labelled, pool, training, evaluate, scoring, redact, report, drift, serve  # noqa: F401
+from pipeline.cli import labelled, pool, suggest, training, evaluate, scoring, redact, report, drift, serve  # noqa: F401
 # isort: on
 from pipeline.cli.app import app, err_console
 from pipeline.errors import InputError

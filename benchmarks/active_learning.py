@@ -1,0 +1,295 @@
+"""The learning curve: labels chosen by `labelled suggest` against labels chosen at random.
+
+    .venv/bin/python benchmarks/active_learning.py [--seed-rows 500] [--step 250] [--steps 6]
+
+The texts that could be labelled are the gold training rows and the pool's fully voted
+texts (`train.pool`), never the fixed test split nor the new writers' sets. From a
+seed of `--seed-rows` of them (the same seed for every curve), `--step` more are added
+at a time, chosen either by the suggest module (`pipeline.batch.suggest.choose`, as
+`behaviours labelled suggest` calls it, with the counts of the rows labelled so far) or
+at random; the labels of a chosen text are revealed when it is picked. After each step
+the head is retrained and macro-F1 measured on the test split (labelled/test_ids.txt)
+and on the new writers' development part (labelled/newwriters/dev.csv). Random is run
+with three seeds (mean and range).
+
+The head retrained each step is the shipped one at text level: TF-IDF words beside the
+MiniLM vector, one logistic regression per behaviour plus the "any behaviour" gate,
+per-behaviour thresholds and the gate chosen on `train.cv_folds`-fold out-of-fold
+probabilities (`pipeline.training.fit`). The shipped model's sentence head and learned
+aggregation are left out: they take minutes per fit, too slow for 40-odd retrains,
+so the figures are below the shipped model's and only the comparison between the
+curves counts. Six steps (500 to 2,000 labels) keep the whole run near 25 minutes of CPU:
+each retrain costs more as the labels grow. Suggest reads each candidate as that head does, its best sentence
+scored by the same head. Vectors come from the embedding cache (.cache/embeddings.sqlite3);
+the run says how many pieces it had to encode (0 when the cache is warm).
+
+Writes plots/active_learning.csv (labels, strategy, seed, set, macro_f1),
+docs/active_learning.png and benchmarks/results/active_learning.json, whose summary
+gives, per set, the labels suggest needs to reach the random curve's final figure
+(interpolated between steps) and so how many it saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.batch.suggest import Readings, choose, label_counts
+from pipeline.config import load_params
+from pipeline.data.pool import pool_training_rows
+from pipeline.data.rows import label_matrix, labelled_files, load_labelled, read_labelled_file
+from pipeline.data.split import TEST_IDS, partition, read_test_ids
+from pipeline.data.stats import corpus_stats
+from pipeline.tagger import EmbeddedTexts, piece_inputs, text_inputs
+from pipeline.taxonomy import load_taxonomy
+from pipeline.training.fit import choose_thresholds, fit_head, gated, out_of_fold_probabilities, with_any_column
+from pipeline.training.metrics import macro_f1
+from pipeline.training.train import embed_labelled
+
+ROOT = Path(__file__).resolve().parent.parent
+RANDOM_SEEDS = (0, 1, 2)
+TAXONOMY = load_taxonomy()
+
+
+def subset(embedded: EmbeddedTexts, rows: np.ndarray) -> EmbeddedTexts:
+    """The texts at `rows` with their own pieces and vectors."""
+    spans = [np.arange(embedded.offsets[i], embedded.offsets[i + 1]) for i in rows]
+    at = np.concatenate(spans) if spans else np.zeros(0, dtype=int)
+    return EmbeddedTexts(
+        texts=[embedded.texts[i] for i in rows],
+        pieces=[embedded.pieces[i] for i in rows],
+        vectors=embedded.vectors[at],
+        offsets=np.cumsum([0] + [len(span) for span in spans]),
+    )
+
+
+class Head:
+    """The benchmark's head (see the module docstring) fitted on some texts."""
+
+    def __init__(self, embedded: EmbeddedTexts, Y: np.ndarray, params, ids: tuple[str, ...]) -> None:
+        targets = with_any_column(Y)
+        oof, _ = out_of_fold_probabilities(embedded, targets, params)
+        self.thresholds, self.gate_threshold = choose_thresholds(Y, oof, params, ids)
+        self.head, self.words = fit_head(embedded, targets, np.arange(len(Y)), params.train, None)
+
+    def text_probabilities(self, embedded: EmbeddedTexts) -> np.ndarray:
+        return self.head.predict_proba(text_inputs(embedded, self.words))
+
+    def macro_f1(self, embedded: EmbeddedTexts, Y: np.ndarray) -> float:
+        return macro_f1(Y, gated(self.text_probabilities(embedded), self.thresholds, self.gate_threshold))
+
+    def readings(self, embedded: EmbeddedTexts) -> Readings:
+        probs = self.text_probabilities(embedded)
+        piece_probs = self.head.predict_proba(piece_inputs(embedded, self.words))
+        best = np.maximum.reduceat(piece_probs, embedded.offsets[:-1], axis=0)
+        return Readings(
+            probabilities=probs[:, :-1], best_sentence=best[:, :-1], gate=probs[:, -1],
+            vectors=embedded.text_vectors(), thresholds=self.thresholds, gate_threshold=self.gate_threshold,
+        )
+
+
+def run_curve(strategy, seed, seed_head, start, universe, embedded, Y, evaluations, params, ids, step, steps, log) -> list[dict]:
+    """One learning curve: macro-F1 on each evaluation set after the seed rows (`seed_head`, fitted on them once for
+    every curve) and after each step."""
+    rng = np.random.default_rng(seed)
+    chosen = list(start)
+    records = []
+    for k in range(steps + 1):
+        began = time.perf_counter()
+        rows = np.array(chosen)
+        head = seed_head if k == 0 else Head(subset(embedded, rows), Y[rows], params, ids)
+        for name, (eval_embedded, eval_Y) in evaluations.items():
+            records.append({"labels": len(rows), "strategy": strategy, "seed": seed, "set": name,
+                            "macro_f1": round(head.macro_f1(eval_embedded, eval_Y), 4)})
+        if k < steps:
+            remaining = np.setdiff1d(np.arange(len(universe)), rows)
+            if strategy == "random":
+                picked = rng.choice(remaining, size=step, replace=False)
+            else:
+                counts = label_counts(corpus_stats([universe[i] for i in rows], TAXONOMY))
+                picks = choose(
+                    head.readings(subset(embedded, remaining)), [universe[i].register for i in remaining], counts, ids,
+                    step, params.suggest, params.data.near_duplicate_cosine,
+                )
+                picked = remaining[[p.index for p in picks]]
+            chosen += [int(i) for i in picked]
+        shown = ", ".join(f"{r['set']} {r['macro_f1']:.3f}" for r in records[-len(evaluations):])
+        log(f"{strategy} seed {seed}: {len(rows)} labels: {shown} ({time.perf_counter() - began:.0f} s)")
+    return records
+
+
+def labels_to_reach(labels: list[int], figures: list[float], target: float) -> float | None:
+    """The labels at which a curve first reaches `target`, interpolated linearly between steps (None: never)."""
+    if figures[0] >= target:
+        return float(labels[0])
+    for (x0, y0), (x1, y1) in zip(zip(labels, figures), zip(labels[1:], figures[1:])):
+        if y1 >= target > y0:
+            return round(x0 + (target - y0) / (y1 - y0) * (x1 - x0), 1)
+    return None
+
+
+def summary(records: list[dict], sets: list[str]) -> dict:
+    out = {}
+    for name in sets:
+        suggest = sorted((r["labels"], r["macro_f1"]) for r in records if r["strategy"] == "suggest" and r["set"] == name)
+        labels = [x for x, _ in suggest]
+        random_by_labels = {x: [r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels}
+        mean = [float(np.mean(random_by_labels[x])) for x in labels]
+        final = mean[-1]
+        reach = labels_to_reach(labels, [y for _, y in suggest], final)
+        out[name] = {
+            "labels": labels,
+            "suggest": [y for _, y in suggest],
+            "random_mean": [round(m, 4) for m in mean],
+            "random_min": [min(random_by_labels[x]) for x in labels],
+            "random_max": [max(random_by_labels[x]) for x in labels],
+            "random_seeds_per_point": [len(random_by_labels[x]) for x in labels],
+            "suggest_at_or_above_random_mean_every_step": all(y >= round(m, 4) for (_, y), m in zip(suggest, mean)),
+            "suggest_minus_random_mean": [round(y - m, 4) for (_, y), m in zip(suggest, mean)],
+            "random_final_macro_f1": round(final, 4),
+            "labels_suggest_needs_to_reach_random_final": reach,
+            "labels_saved": None if reach is None else round(labels[-1] - reach, 1),
+        }
+    return out
+
+
+def plot(records: list[dict], sets: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), sharey=False)
+    for axis, name in zip(np.atleast_1d(axes), sets):
+        suggest = sorted((r["labels"], r["macro_f1"]) for r in records if r["strategy"] == "suggest" and r["set"] == name)
+        labels = [x for x, _ in suggest]
+        random = [[r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels]
+        seeds = len({r["seed"] for r in records if r["strategy"] == "random"})
+        axis.fill_between(labels, [min(v) for v in random], [max(v) for v in random], alpha=0.25, color="grey",
+                          label=f"random (range of {seeds} seeds)")
+        axis.plot(labels, [float(np.mean(v)) for v in random], color="grey", marker="o", label="random (mean)")
+        axis.plot(labels, [y for _, y in suggest], color="C0", marker="o", label="labelled suggest")
+        axis.set_title({"test": "Test split", "development": "New writers, development part"}[name])
+        axis.set_xlabel("labelled texts")
+        axis.set_ylabel("macro-F1 (text-level head)")
+        axis.grid(alpha=0.3)
+        axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed-rows", type=int, default=500)
+    parser.add_argument("--step", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=13, help="chooses the seed rows")
+    parser.add_argument("--out", type=Path, default=ROOT, help="folder for plots/, docs/ and benchmarks/results/")
+    parser.add_argument("--curves", nargs="+", default=["suggest", *(f"random:{s}" for s in RANDOM_SEEDS)],
+                        help="the curves to run: suggest, random:<seed> (run them in separate processes to save time)")
+    parser.add_argument("--from-logs", nargs="+", type=Path, default=None,
+                        help="run nothing: combine the figures these runs printed and write the outputs")
+    args = parser.parse_args()
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    began, wall = time.process_time(), time.perf_counter()
+    params = load_params(ROOT / "configs" / "params.yaml")
+    params = replace(params, train=replace(params.train, aggregation="text", sentence_head=False))
+    labelled = ROOT / "labelled"
+    gold_train, test = partition(load_labelled(labelled_files(labelled), TAXONOMY), read_test_ids(labelled / TEST_IDS))
+    universe = gold_train + pool_training_rows(labelled / "pool", TAXONOMY, params.pool.min_votes)
+    dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
+    if problems:
+        sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
+    sets = ["test", "development"]
+    if args.from_logs:
+        records = records_from_logs(args.from_logs)
+        run = f"curves run in separate processes, figures (3 decimals) combined from their logs: {', '.join(p.name for p in args.from_logs)}"
+    else:
+        records = run_curves(args, params, universe, test, dev, log)
+        run = f"one process, curves {', '.join(args.curves)}"
+    if {r["strategy"] for r in records} != {"suggest", "random"}:
+        return  # a part of the curves: its log is combined later (--from-logs)
+    n = len(universe)
+    (args.out / "plots").mkdir(exist_ok=True)
+    with open(args.out / "plots" / "active_learning.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["labels", "strategy", "seed", "set", "macro_f1"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    (args.out / "docs").mkdir(exist_ok=True)
+    plot(records, sets, args.out / "docs" / "active_learning.png")
+    results = {
+        "method": {
+            "candidates": f"{len(gold_train)} gold training rows and {n - len(gold_train)} fully voted pool texts",
+            "seed_rows": args.seed_rows, "step": args.step, "steps": args.steps, "seed": args.seed,
+            "random_seeds": sorted({r["seed"] for r in records if r["strategy"] == "random"}),
+            "head": "words+vectors logistic, text level, thresholds and gate from "
+                    f"{params.train.cv_folds}-fold CV (no sentence head, no learned aggregation)",
+            "suggest": {key: getattr(params.suggest, key) for key in params.suggest.__dataclass_fields__},
+            "sets": {"test": f"{len(test)} rows of labelled/test_ids.txt", "development": f"{len(dev)} rows of labelled/newwriters/dev.csv"},
+            "run": run,
+        },
+        "summary": summary(records, sets),
+    }
+    if not args.from_logs:
+        results["method"] |= {"cpu_seconds": round(time.process_time() - began), "wall_seconds": round(time.perf_counter() - wall)}
+    (args.out / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks" / "results" / "active_learning.json").write_text(json.dumps(results, indent=2) + "\n")
+    for name, figures in results["summary"].items():
+        log(f"{name}: random final {figures['random_final_macro_f1']:.3f}; suggest reaches it at "
+            f"{figures['labels_suggest_needs_to_reach_random_final']} labels (saves {figures['labels_saved']}); "
+            f"at or above random's mean at every step: {figures['suggest_at_or_above_random_mean_every_step']}")
+
+
+LOG_LINE = re.compile(r"^(suggest|random) seed (\d+): (\d+) labels: test ([\d.]+), development ([\d.]+)")
+
+
+def records_from_logs(paths: list[Path]) -> list[dict]:
+    """The figures the runs printed, one record per curve, labels and set (a curve in two logs counted once)."""
+    found = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = LOG_LINE.match(line)
+            if match:
+                strategy, seed, labels, test, development = match.groups()
+                for name, value in (("test", test), ("development", development)):
+                    found[(strategy, int(seed), int(labels), name)] = float(value)
+    return [{"labels": labels, "strategy": strategy, "seed": seed, "set": name, "macro_f1": value}
+            for (strategy, seed, labels, name), value in sorted(found.items(), key=lambda item: (item[0][0] != "suggest", item[0]))]
+
+
+def run_curves(args, params, universe, test, dev, log) -> list[dict]:
+    texts = [r.text for r in universe + test + dev]
+    embedded_all, encoder = embed_labelled(texts, params, ROOT / ".cache" / "embeddings.sqlite3")
+    log(f"{len(universe)} texts to label from, {len(test)} test, {len(dev)} development; "
+        f"{encoder.encoded} pieces encoded (the rest from the cache)")
+    n = len(universe)
+    embedded = subset(embedded_all, np.arange(n))
+    evaluations = {
+        "test": (subset(embedded_all, np.arange(n, n + len(test))), label_matrix(test, TAXONOMY)),
+        "development": (subset(embedded_all, np.arange(n + len(test), len(texts))), label_matrix(dev, TAXONOMY)),
+    }
+    Y = label_matrix(universe, TAXONOMY)
+    start = np.random.default_rng(args.seed).choice(n, size=args.seed_rows, replace=False)
+    ids = TAXONOMY.ids
+    seed_head = Head(subset(embedded, start), Y[start], params, ids)
+    common = (seed_head, start, universe, embedded, Y, evaluations, params, ids, args.step, args.steps, log)
+    records = []
+    for curve in args.curves:
+        strategy, _, seed = curve.partition(":")
+        records += run_curve(strategy, args.seed if strategy == "suggest" else int(seed), *common)
+    return records
+
+
+if __name__ == "__main__":
+    main()

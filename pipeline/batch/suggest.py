@@ -1,0 +1,344 @@
+"""Which texts are worth a person's labelling next: `behaviours labelled suggest` and benchmarks/active_learning.py.
+
+Every candidate text is read by the current model (`Readings`): each behaviour's
+probability, the best sentence's probability for it, the "any behaviour" gate, and the
+text's vector. `choose` then ranks the candidates by three things (weights in
+`configs/params.yaml`, `suggest:`):
+
+- uncertainty, the most undecided of: a probability near its behaviour's threshold,
+  the text and its best sentence disagreeing about a behaviour, the gate near its own
+  threshold;
+- rarity: the text probably shows a behaviour with few labels, or comes from a register
+  with few (counts from `pipeline.data.stats`, as `behaviours labelled stats` shows them);
+- diversity: picks are made one at a time (a greedy core-set), each adding how far the
+  candidate is from every text already picked (1 - its highest cosine), and a candidate
+  as close to a pick as `data.near_duplicate_cosine` is never picked.
+
+Texts already labelled anywhere in the labelled folder, texts that say nothing and a
+text repeated in the input are not candidates. Each pick carries a one-line reason
+and the model's pre-labels with polarity, so that a person corrects them in place. The
+output is the labelled schema plus `reason`, in rank order; raw text never reaches a
+log or an error message, and the vectors of the texts read stay in memory only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import SuggestParams
+from pipeline.data.rows import COLUMNS, REGISTERS, text_key
+from pipeline.errors import InputError
+from pipeline.io.exports import open_export, shown_columns
+from pipeline.io.files import CSV_LINE_END, atomic_path, check_output, neutralised
+from pipeline.tagger import Tagger, aggregate, embed_texts, piece_and_text_probabilities
+
+SUGGESTION_COLUMNS = (*COLUMNS, "reason")
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """How many labelled texts carry each behaviour and come from each register (what rarity is measured on)."""
+
+    behaviours: dict[str, int]
+    registers: dict[str, int]
+
+
+def label_counts(stats: dict, pool: dict | None = None) -> LabelCounts:
+    """The counts of `corpus_stats` (and `pool_stats`: the pool's texts carried by half their votes) added up."""
+    behaviours = {b: figures["rows"] for b, figures in stats["behaviours"].items()}
+    registers = dict(stats["registers"])
+    if pool is not None:
+        behaviours = {b: n + pool["behaviours"][b]["texts"] for b, n in behaviours.items()}
+        registers = {r: n + pool["registers"].get(r, 0) for r, n in registers.items()}
+    return LabelCounts(behaviours, registers)
+
+
+@dataclass
+class Readings:
+    """What the model says about each candidate text (rows in candidate order)."""
+
+    probabilities: np.ndarray  # texts × behaviours: P(a reader would mark it)
+    best_sentence: np.ndarray  # texts × behaviours: the probability of the text's best sentence
+    gate: np.ndarray  # texts: P(the text shows any behaviour)
+    vectors: np.ndarray  # texts × dimensions, unit length
+    thresholds: np.ndarray  # behaviours: tagged at or above
+    gate_threshold: float
+
+
+def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> Readings:
+    """The tagger's readings of (non-empty) `texts`, `chunk_size` at a time; nothing is kept on disk."""
+    model = tagger.model
+    probabilities, best, vectors = [], [], []
+    for start in range(0, len(texts), chunk_size):
+        embedded = embed_texts(texts[start : start + chunk_size], tagger.splitter, tagger.encoder)
+        piece_probs, text_probs = piece_and_text_probabilities(
+            model.head, embedded, model.words, model.sentence_head, model.sentence_words
+        )
+        probabilities.append(aggregate(piece_probs, text_probs, embedded.offsets, model.aggregation, model.aggregator))
+        best.append(np.maximum.reduceat(piece_probs, embedded.offsets[:-1], axis=0))
+        vectors.append(embedded.text_vectors())
+    outputs = len(model.behaviours) + 1
+    probs = np.concatenate(probabilities) if probabilities else np.zeros((0, outputs), dtype=np.float32)
+    best_sentence = np.concatenate(best) if best else np.zeros((0, outputs), dtype=np.float32)
+    return Readings(
+        probabilities=probs[:, :-1],
+        best_sentence=best_sentence[:, :-1],
+        gate=probs[:, -1],
+        vectors=np.concatenate(vectors) if vectors else np.zeros((0, tagger.encoder.dim), dtype=np.float32),
+        thresholds=np.asarray(model.thresholds, dtype=np.float32),
+        gate_threshold=float(model.gate_threshold),
+    )
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One chosen text: its index among the candidates and why it was chosen."""
+
+    index: int
+    priority: float
+    reason: str
+
+
+def rarity(counts: dict[str, int], names: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Per name, 1 - its count / the largest count: 1 for what has no labels, 0 for the most labelled."""
+    values = np.array([counts.get(name, 0) for name in names], dtype=np.float64)
+    top = max(counts.values(), default=0)
+    return 1.0 - values / top if top else np.ones(len(names))
+
+
+def _closeness(probs: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
+    """1 at the threshold, falling linearly to 0 at whichever end (0 or 1) is farther from it."""
+    return 1.0 - np.abs(probs - thresholds) / np.maximum(thresholds, 1.0 - thresholds)
+
+
+def choose(
+    readings: Readings,
+    registers: list[str],
+    counts: LabelCounts,
+    ids: tuple[str, ...],
+    n: int,
+    params: SuggestParams,
+    near_duplicate_cosine: float,
+) -> list[Pick]:
+    """Up to `n` candidates in rank order (see the module docstring), each with its reason."""
+    P, t = readings.probabilities, readings.thresholds
+    closeness = _closeness(P, t)
+    disagreement = np.abs(P - readings.best_sentence)
+    gate_closeness = _closeness(readings.gate, readings.gate_threshold)
+    parts = np.column_stack([closeness.max(axis=1), disagreement.max(axis=1), gate_closeness]) if len(P) else np.zeros((0, 3))
+    uncertainty = parts.max(axis=1)
+    behaviour_rarity = rarity(counts.behaviours, ids)
+    register_names = sorted(set(registers))
+    register_rarity = dict(zip(register_names, rarity(counts.registers, register_names)))
+    rare_behaviour = P * behaviour_rarity
+    rarity_score = 0.5 * (rare_behaviour.max(axis=1, initial=0.0) + np.array([register_rarity[r] for r in registers]))
+    base = params.uncertainty_weight * uncertainty + params.rarity_weight * rarity_score
+    kept = np.argsort(-base, kind="stable")[: params.max_candidates]
+    vectors = readings.vectors[kept]
+    nearest = np.zeros(len(kept))  # the highest cosine to a pick so far (none yet: as far as can be)
+    open_ = np.ones(len(kept), dtype=bool)
+    picks = []
+    while len(picks) < n and open_.any():
+        priority = np.where(open_, base[kept] + params.diversity_weight * np.clip(1.0 - nearest, 0.0, 1.0), -np.inf)
+        k = int(np.argmax(priority))
+        i = int(kept[k])
+        reason = _reason(i, parts, P, readings, rare_behaviour, behaviour_rarity, counts, registers[i], register_rarity, ids, params)
+        picks.append(Pick(i, round(float(priority[k]), 4), reason))
+        cosines = vectors @ vectors[k]
+        nearest = np.maximum(nearest, cosines)
+        open_ &= cosines < near_duplicate_cosine
+        open_[k] = False
+    return picks
+
+
+def _reason(
+    i: int,
+    parts: np.ndarray,
+    P: np.ndarray,
+    readings: Readings,
+    rare_behaviour: np.ndarray,
+    behaviour_rarity: np.ndarray,
+    counts: LabelCounts,
+    register: str,
+    register_rarity: dict[str, float],
+    ids: tuple[str, ...],
+    params: SuggestParams,
+) -> str:
+    """One line: the most undecided reading first (with its figures), other near thresholds, then what is rare."""
+    t, gate, gate_threshold = readings.thresholds, readings.gate[i], readings.gate_threshold
+    by_closeness = [int(j) for j in np.argsort(np.abs(P[i] - t), kind="stable")]
+    near = [j for j in by_closeness if abs(P[i, j] - t[j]) <= params.near_threshold]
+    gate_said = f"undecided whether it shows any behaviour ({gate:.2f}, threshold {gate_threshold:.2f})"
+    said = []
+    strongest = int(np.argmax(parts[i]))
+    if strongest == 1:
+        j = int(np.argmax(np.abs(P[i] - readings.best_sentence[i])))
+        said.append(
+            f"text ({P[i, j]:.2f}) and its best sentence ({readings.best_sentence[i, j]:.2f}) disagree on {ids[j]}"
+        )
+    elif strongest == 2:
+        said.append(gate_said)
+    elif not near:
+        j = by_closeness[0]
+        said.append(f"closest to its threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})")
+    said += [f"near the threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})" for j in near[:2]]
+    if strongest != 2 and abs(gate - gate_threshold) <= params.near_threshold:
+        said.append(gate_said)
+    j = int(np.argmax(rare_behaviour[i]))
+    if P[i, j] >= t[j] - params.near_threshold and behaviour_rarity[j] >= 1.0 - params.rare_share:
+        said.append(f"rare behaviour {ids[j]} ({counts.behaviours.get(ids[j], 0)} labelled)")
+    if register_rarity[register] >= 1.0 - params.rare_share:
+        said.append(f"rare register {register} ({counts.registers.get(register, 0)} labelled)")
+    return "; ".join(dict.fromkeys(said))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    text: str
+    register: str
+
+
+@dataclass
+class CandidateTexts:
+    """The texts of an input worth reading, and how many were left out and why (counts only)."""
+
+    candidates: list[Candidate]
+    empty: int = 0
+    labelled: int = 0
+    repeated: int = 0
+
+
+def read_candidates(
+    path: Path,
+    text_columns: list[str] | None,
+    id_column: str | None,
+    register: str | None,
+    id_prefix: str,
+    labelled_keys: set[str],
+    is_empty,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    chunk_size: int = 512,
+) -> CandidateTexts:
+    """Every answer of the export (or `behaviours score` output) that says something and is not labelled yet.
+
+    Ids are `<id_prefix>-<id column value or row number>` (`-<column>` added with several
+    text columns), made unique; the register is `register`, or the input's own `register` column.
+    """
+    export = open_export(path, encoding=encoding, sheet=sheet)
+    if not text_columns:
+        if "text" not in export.columns:
+            raise InputError(f"{path}: give --text-column (the column of answers); columns are: {shown_columns(export.columns)}")
+        text_columns = ["text"]
+    export.require(text_columns, "--text-column")
+    if id_column is not None:
+        export.require([id_column], "--id-column")
+    if register is not None and register not in REGISTERS:
+        raise InputError(f"--register {register!r} is not one of {', '.join(REGISTERS)}")
+    if register is None and "register" not in export.columns:
+        raise InputError(f"{path}: no register column: give --register (one of {', '.join(REGISTERS)})")
+    found = CandidateTexts([])
+    seen_keys: set[str] = set()
+    seen_ids: set[str] = set()
+    row = 0
+    for frame in export.chunks(chunk_size):
+        for record in frame.to_dict("records"):
+            row += 1
+            row_register = register or str(record["register"] or "").strip()
+            for column in text_columns:
+                text = record[column]
+                if is_empty(text):
+                    found.empty += 1
+                    continue
+                key = text_key(text)
+                if key in labelled_keys:
+                    found.labelled += 1
+                    continue
+                if key in seen_keys:
+                    found.repeated += 1
+                    continue
+                if row_register not in REGISTERS:
+                    raise InputError(
+                        f"{path}: row {row}: register {row_register[:40]!r} is not one of {', '.join(REGISTERS)}"
+                    )
+                seen_keys.add(key)
+                own = str(record[id_column]).strip() if id_column is not None and record[id_column] else str(row)
+                row_id = f"{id_prefix}-{own}" + (f"-{column}" if len(text_columns) > 1 else "")
+                if row_id in seen_ids:
+                    row_id = f"{row_id}-row{row}"
+                seen_ids.add(row_id)
+                found.candidates.append(Candidate(row_id, text, row_register))
+    return found
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One row of `labelled suggest` output: the labelled schema, pre-labelled, and why."""
+
+    id: str
+    text: str
+    labels: tuple[str, ...]
+    polarity: tuple[str, ...]
+    register: str
+    source: str
+    reason: str
+
+
+def suggest(
+    candidates: list[Candidate],
+    tagger: Tagger,
+    counts: LabelCounts,
+    n: int,
+    params: SuggestParams,
+    near_duplicate_cosine: float,
+    source: str,
+    chunk_size: int = 512,
+) -> list[Suggestion]:
+    """The `n` candidates most worth labelling, in rank order, with the tagger's pre-labels and polarity."""
+    readings = read_with_tagger(tagger, [c.text for c in candidates], chunk_size)
+    ids = tagger.model.behaviours
+    picks = choose(readings, [c.register for c in candidates], counts, ids, n, params, near_duplicate_cosine)
+    results = tagger.tag([candidates[p.index].text for p in picks])
+    return [
+        Suggestion(
+            id=candidates[p.index].id,
+            text=candidates[p.index].text,
+            labels=tuple(result.behaviours),
+            polarity=tuple("+" if b in result.strengths else "-" for b in result.behaviours),
+            register=candidates[p.index].register,
+            source=source,
+            reason=p.reason,
+        )
+        for p, result in zip(picks, results)
+    ]
+
+
+def check_suggestions_output(output: Path, input_file: Path, labelled: Path, force: bool) -> None:
+    """Refuse, before any work, an output that is not .csv, exists (without `force`), is the input, or sits in the
+    labelled folder (unreviewed pre-labels would become training data)."""
+    if output.suffix.lower() != ".csv":
+        raise InputError(f"{output}: suggestions are written as CSV (the labelled schema); give a .csv name")
+    check_output(output, input_file)
+    if output.exists() and not force:
+        raise InputError(f"{output}: exists; use --force to replace it")
+    if output.resolve().is_relative_to(labelled.resolve()):
+        raise InputError(f"{output}: inside the labelled folder; write suggestions elsewhere and `labelled add` them once labelled")
+
+
+def write_suggestions(suggestions: list[Suggestion], output: Path) -> None:
+    """The suggestions as CSV in rank order, atomically; every cell that starts like a formula is neutralised except
+    `polarity`, which holds only `+`, `-` and `;` (an apostrophe there would break the labelled schema)."""
+    frame = pd.DataFrame(
+        [[s.id, s.text, ";".join(s.labels), ";".join(s.polarity), s.register, s.source, s.reason] for s in suggestions],
+        columns=list(SUGGESTION_COLUMNS),
+        dtype=object,
+    )
+    cells = neutralised(frame.drop(columns="polarity"))
+    cells.insert(SUGGESTION_COLUMNS.index("polarity"), "polarity", frame["polarity"])
+    with atomic_path(output) as tmp:
+        cells.to_csv(tmp, index=False, encoding="utf-8", lineterminator=CSV_LINE_END)
