@@ -27,16 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from pipeline.config import SuggestParams
-from pipeline.data.rows import COLUMNS, REGISTERS, text_key
+from pipeline.data.rows import REGISTERS, LabelledRow, text_key
+from pipeline.data.tools.suggestions import Suggestion
 from pipeline.errors import InputError
 from pipeline.io.exports import open_export, shown_columns
-from pipeline.io.files import CSV_LINE_END, atomic_path, check_output, neutralised
+from pipeline.io.files import check_output
 from pipeline.tagger import Tagger, aggregate, embed_texts, piece_and_text_probabilities
-
-SUGGESTION_COLUMNS = (*COLUMNS, "reason")
 
 
 @dataclass(frozen=True)
@@ -276,19 +274,6 @@ def read_candidates(
     return found
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """One row of `labelled suggest` output: the labelled schema, pre-labelled, and why."""
-
-    id: str
-    text: str
-    labels: tuple[str, ...]
-    polarity: tuple[str, ...]
-    register: str
-    source: str
-    reason: str
-
-
 def suggest(
     candidates: list[Candidate],
     tagger: Tagger,
@@ -306,12 +291,16 @@ def suggest(
     results = tagger.tag([candidates[p.index].text for p in picks])
     return [
         Suggestion(
-            id=candidates[p.index].id,
-            text=candidates[p.index].text,
-            labels=tuple(result.behaviours),
-            polarity=tuple("+" if b in result.strengths else "-" for b in result.behaviours),
-            register=candidates[p.index].register,
-            source=source,
+            LabelledRow(
+                id=candidates[p.index].id,
+                text=candidates[p.index].text,
+                labels=tuple(result.behaviours),
+                polarity=tuple("+" if b in result.strengths else "-" for b in result.behaviours),
+                register=candidates[p.index].register,
+                source=source,
+                file="",
+                line=0,
+            ),
             reason=p.reason,
         )
         for p, result in zip(picks, results)
@@ -329,16 +318,3 @@ def check_suggestions_output(output: Path, input_file: Path, labelled: Path, for
     if output.resolve().is_relative_to(labelled.resolve()):
         raise InputError(f"{output}: inside the labelled folder; write suggestions elsewhere and `labelled add` them once labelled")
 
-
-def write_suggestions(suggestions: list[Suggestion], output: Path) -> None:
-    """The suggestions as CSV in rank order, atomically; every cell that starts like a formula is neutralised except
-    `polarity`, which holds only `+`, `-` and `;` (an apostrophe there would break the labelled schema)."""
-    frame = pd.DataFrame(
-        [[s.id, s.text, ";".join(s.labels), ";".join(s.polarity), s.register, s.source, s.reason] for s in suggestions],
-        columns=list(SUGGESTION_COLUMNS),
-        dtype=object,
-    )
-    cells = neutralised(frame.drop(columns="polarity"))
-    cells.insert(SUGGESTION_COLUMNS.index("polarity"), "polarity", frame["polarity"])
-    with atomic_path(output) as tmp:
-        cells.to_csv(tmp, index=False, encoding="utf-8", lineterminator=CSV_LINE_END)

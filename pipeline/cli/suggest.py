@@ -12,7 +12,6 @@ from pipeline.batch.suggest import (
     label_counts,
     read_candidates,
     suggest,
-    write_suggestions,
 )
 from pipeline.cli.app import (
     DEFAULT_LABELLED,
@@ -28,6 +27,7 @@ from pipeline.cli.app import (
 )
 from pipeline.config import DEFAULT_PARAMS, load_params
 from pipeline.data.labelled_texts import labelled_text_keys
+from pipeline.data.tools.suggestions import write_suggestions
 from pipeline.data.pairs import read_pairs
 from pipeline.data.pool import load_pool
 from pipeline.data.rows import labelled_files, load_labelled

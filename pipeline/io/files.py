@@ -159,6 +159,18 @@ def neutralise_formula(value: object) -> object:
     return value
 
 
+def escape_cell(value: str) -> str:
+    """`neutralise_formula` made reversible, for files the project reads back (suggestions, labelling sheets): an
+    apostrophe also goes before text that starts with one, so `unescape_cell` knows which apostrophes it added."""
+    return "'" + value if value.startswith((*FORMULA_STARTS, "'")) and len(value.strip()) > 1 else value
+
+
+def unescape_cell(value: str) -> str:
+    """The text `escape_cell` was given."""
+    rest = value[1:]
+    return rest if value.startswith("'") and rest.startswith((*FORMULA_STARTS, "'")) and len(rest.strip()) > 1 else value
+
+
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text cell and column name that starts like a formula neutralised (numbers left alone)."""
     cells = frame.copy()

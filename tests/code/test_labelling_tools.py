@@ -19,12 +19,12 @@ import pytest
 from helpers import tiny_rows, write_labelled_csv
 
 from pipeline.data.tools.annotations import Annotation, combined
-from pipeline.data.tools.sheets import from_cell, to_cell
+from pipeline.io.files import escape_cell, unescape_cell
 from pipeline.taxonomy import load_taxonomy
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "labelling_tools"
 SUGGESTIONS = FIXTURES / "suggestions.csv"
-LINK_TEXT = '\'=HYPERLINK("http://evil.example","click") she tried new rota ideas'  # as suggest neutralised it
+LINK_TEXT = '=HYPERLINK("http://evil.example","click") she tried new rota ideas'  # an answer that starts like a formula
 EXPECTED = [  # the rows every export gives: sug-0003 and sug-0005 were not labelled
     ["sug-0001", "My manager listened to the whole team before deciding, and then explained why.",
      "relationships_advocacy;vision_shared_direction", "+;+", "exit_survey", "suggested:exit-2026"],
@@ -118,7 +118,9 @@ def test_suggest_output_corrected_in_place_is_added_without_its_reason(run_cli, 
     code, out, err = _add(run_cli, labelled, SUGGESTIONS)
     assert code == 0, err + out
     with open(SUGGESTIONS, newline="", encoding="utf-8") as handle:
-        assert _added(labelled) == [row[:6] for row in list(csv.reader(handle))[1:]]
+        written = [row[:6] for row in list(csv.reader(handle))[1:]]
+    assert _added(labelled) == [[unescape_cell(cell) for cell in row] for row in written]
+    assert any(row[1] == LINK_TEXT for row in _added(labelled))  # the apostrophe suggest wrote before it is gone
 
 
 def test_a_tool_export_goes_through_the_same_conflict_checks_and_test_split_note(run_cli, labelled, tmp_path):
@@ -342,8 +344,8 @@ def test_csv_sheet_neutralises_text_and_keeps_signs(run_cli, tmp_path):
     "value", ["=1+1", "+44 7700", "-1", "@SUM(A1)", "\t=1", "'=1", "''x", "'Tis", "'", "-", "+ ", "plain", "a = b", ""]
 )
 def test_the_sheet_apostrophe_comes_off_exactly(value):
-    assert from_cell(to_cell(value)) == value
-    assert not to_cell(value).startswith(("=", "+", "@")) or len(value.strip()) <= 1
+    assert unescape_cell(escape_cell(value)) == value
+    assert not escape_cell(value).startswith(("=", "+", "@")) or len(value.strip()) <= 1
 
 
 def test_label_studio_config_is_written_beside_the_tasks(run_cli, tmp_path):

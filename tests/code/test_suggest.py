@@ -13,7 +13,8 @@ import pytest
 import yaml
 from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.batch.suggest import SUGGESTION_COLUMNS, LabelCounts, Readings, choose
+from pipeline.batch.suggest import LabelCounts, Readings, choose
+from pipeline.data.tools.suggestions import SUGGESTION_COLUMNS
 from pipeline.config import SuggestParams
 from pipeline.data.labelled_texts import labelled_text_keys
 from pipeline.data.rows import COLUMNS, text_key
@@ -271,3 +272,18 @@ def test_suggest_on_the_bundled_example_export(run_cli, tmp_path):
     assert all(r["id"].startswith("suggested-exit_survey_export_cp1252-EX-") for r in rows)
     labelled = labelled_text_keys(project / "labelled")
     assert not any(text_key(r["text"]) in labelled for r in rows)
+
+
+def test_suggestions_come_back_through_labelled_add_as_they_went(run_cli, tmp_path, labelled, params_file, model_dir):
+    """suggest → a person keeps the pre-labels → `labelled add`: the texts arrive unchanged, the apostrophe that
+    kept a formula-like answer inert in the CSV taken off again, and a text that began with one kept."""
+    texts = ["- never listened to the band 5s about the rota.", "'Tis the season: she thanked every porter by name.",
+             "=1+1 is how he does the staffing maths: explains every decision."]
+    export, output = _export(tmp_path / "export.csv", texts), tmp_path / "to_label.csv"
+    code, _, err = _suggest(run_cli, export, output, labelled, params_file, model_dir, "--register", "exit_survey")
+    assert code == 0, err
+    code, out, err = run_cli("labelled", "add", output, "--labelled", labelled)
+    assert code == 0, err
+    with open(labelled / "added.csv", newline="", encoding="utf-8") as handle:
+        added = {row["text"] for row in csv.DictReader(handle)}
+    assert added == set(texts)

@@ -23,7 +23,7 @@ from pipeline.data.rows import LabelledRow, Problem, display_path
 from pipeline.data.tools.annotations import NO_BEHAVIOUR, Annotation, ToolRows, annotated_row
 from pipeline.data.tools.suggestions import Suggestion
 from pipeline.errors import InputError
-from pipeline.io.files import CSV_LINE_END, FORMULA_STARTS, check_excel_cells, read_table
+from pipeline.io.files import CSV_LINE_END, check_excel_cells, escape_cell, read_table, unescape_cell
 from pipeline.taxonomy import Taxonomy
 
 FIXED_COLUMNS = ("id", "text", "register", "source", "reason")
@@ -31,22 +31,10 @@ DONE_COLUMN = "done"
 DONE = "yes"
 UNSIGNED = "?"
 CELL_VALUES = ("+", "-", UNSIGNED)
-_PREFIXED = (*FORMULA_STARTS, "'")
 
 
 def sheet_columns(taxonomy: Taxonomy) -> list[str]:
     return [*FIXED_COLUMNS, *taxonomy.ids, DONE_COLUMN]
-
-
-def to_cell(value: str) -> str:
-    """Text made inert for a spreadsheet: an apostrophe before text starting like a formula (or with an apostrophe)."""
-    return "'" + value if value.startswith(_PREFIXED) and len(value.strip()) > 1 else value
-
-
-def from_cell(value: str) -> str:
-    """The text `to_cell` was given."""
-    rest = value[1:]
-    return rest if value.startswith("'") and rest.startswith(_PREFIXED) and len(rest.strip()) > 1 else value
 
 
 def sheet_rows(suggestions: list[Suggestion], taxonomy: Taxonomy) -> list[list[str]]:
@@ -56,7 +44,7 @@ def sheet_rows(suggestions: list[Suggestion], taxonomy: Taxonomy) -> list[list[s
         row = suggestion.row
         signs = dict(zip(row.labels, row.polarity or (UNSIGNED,) * len(row.labels)))
         fixed = [row.id, row.text, row.register, row.source, suggestion.reason]
-        rows.append([to_cell(v) for v in fixed] + [signs.get(b, "") for b in taxonomy.ids] + [""])
+        rows.append([escape_cell(v) for v in fixed] + [signs.get(b, "") for b in taxonomy.ids] + [""])
     return rows
 
 
@@ -163,7 +151,7 @@ def read_sheet(path: Path, taxonomy: Taxonomy) -> ToolRows:
             continue
         chosen = tuple(b for b, v in cells.items() if v)
         signs = {b: v for b, v in cells.items() if v in ("+", "-")}
-        fixed = {c: from_cell(_text(record[c])) for c in ("id", "text", "register", "source")}
+        fixed = {c: unescape_cell(_text(record[c])) for c in ("id", "text", "register", "source")}
         annotation = Annotation(chosen or (NO_BEHAVIOUR,), signs)
         row, row_problems = annotated_row(
             fixed["id"], fixed["text"], fixed["register"], fixed["source"], [annotation], name, line, taxonomy
