@@ -39,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 labelled_app = typer.Typer(
-    help="The labelled training data in labelled/: validate, add, stats, export, check.", no_args_is_help=True
+    help="The labelled training data in labelled/: validate, add, stats, export, check, suggest, to-tool.", no_args_is_help=True
 )
 app.add_typer(labelled_app, name="labelled")
 
