@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import yaml
-from batch_scale import COMMON, FILLERS
+from batch_scale import varied_texts
 from score_speed import machine
 
 from pipeline.config import load_params
@@ -57,25 +56,6 @@ def training_sentence_pool() -> list[str]:
     texts = [row.text for row in split.train] + LEAVING + BETTER
     splitter = SentenceSplitter(load_params().text)
     return sorted({s for sentences in splitter.split(texts) for s in sentences if len(s.split()) >= 3})
-
-
-def varied_texts(n: int, pool: list[str], seed: int = 16) -> list[str]:
-    rng = random.Random(seed)
-    texts = []
-    for _ in range(n):
-        roll = rng.random()
-        if roll < 0.15:
-            texts.append(rng.choice(FILLERS))
-        elif roll < 0.20:
-            texts.append(rng.choice(COMMON))
-        elif roll < 0.30:
-            words, paragraphs = rng.randint(200, 600), []
-            while sum(len(p.split()) for p in paragraphs) < words:
-                paragraphs.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 6))))
-            texts.append("\n\n".join(paragraphs))
-        else:
-            texts.append(" ".join(rng.choice(pool) for _ in range(rng.randint(1, 5))))
-    return texts
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -138,7 +118,7 @@ def main() -> None:
             "spark": ["--backend", args.backend, "--engine", "spark", "--spark-master", "local[2]", "--params", str(spark_params)],
         }
         for size in [*args.small, args.rows]:
-            texts = varied_texts(size, pool)
+            texts = varied_texts(size, pool, seed=16)
             source = Path(tmp) / f"in-{size}.csv"
             pd.DataFrame({"id": [f"R{i:06d}" for i in range(size)], "answer": texts}).to_csv(source, index=False)
             outputs = {}
