@@ -82,7 +82,9 @@ def drift(
     figures["batch"] = new_scored.name
     if figures["verdict"] == "relabel":
         columns = " ".join(f"--text-column {shlex.quote(c)}" for c in text_column)
-        figures["next_step"] = f"behaviours labelled suggest {shlex.quote(str(new_scored))} {columns}"
+        figures["next_step"] = (  # REGISTER: the batch's (exit_survey, staff_survey, ...), which drift is not told
+            f"behaviours labelled suggest {shlex.quote(str(new_scored))} {columns} -n 200 -o to_label.csv --register REGISTER"
+        )
     if track:
         log_drift(figures, model_dir)
     if as_json:

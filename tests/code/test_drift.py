@@ -278,7 +278,14 @@ def test_relabel_prints_the_next_step(run_cli, project, tmp_path):
     code, out, err = run_cli("drift", far, "-c", "answer", *options, "--no-track")
     assert code == 0, err
     assert out.startswith("verdict: relabel")
-    assert f"next step: behaviours labelled suggest {far} --text-column answer" in out
+    step = f"behaviours labelled suggest {far} --text-column answer -n 200 -o to_label.csv --register REGISTER"
+    assert f"next step: {step}" in out
+    # the step runs as printed, once REGISTER is named (the project's labelled folder, params and model given)
+    args = [a for a in step.split()[1:] if a != "REGISTER"] + ["exit_survey", *options[:6]]
+    args[args.index("to_label.csv")] = tmp_path / "to_label.csv"
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "to_label.csv")) == 20
 
 
 def test_the_batch_is_logged_without_a_word_of_its_text_and_never_cached(run_cli, project, tmp_path, caplog):
