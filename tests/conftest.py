@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import tiny_params, tiny_rows
+from helpers import tiny_params, tiny_rows, write_labelled_csv
 
 from pipeline.config import PROJECT_ROOT, Params, load_params
 from pipeline.encoders.hashing import HashingEncoder
@@ -117,3 +117,13 @@ def shipped_model_dir():
 @pytest.fixture(scope="session")
 def shipped(taxonomy, real_splitter, shipped_model_dir):
     return Tagger(load_model(shipped_model_dir, taxonomy.ids), splitter=real_splitter)  # its own encoder: any adapter merged
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    """A labelled folder of the tiny rows, with a test split of two of them."""
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    write_labelled_csv(folder / "tiny.csv", tiny_rows())
+    (folder / "test_ids.txt").write_text("t-001\nt-053\n")
+    return folder

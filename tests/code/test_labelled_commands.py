@@ -47,15 +47,6 @@ def params_file(tmp_path):
     return _params(tmp_path)
 
 
-@pytest.fixture()
-def labelled(tmp_path):
-    folder = tmp_path / "labelled"
-    folder.mkdir()
-    write_labelled_csv(folder / "tiny.csv", tiny_rows())
-    (folder / "test_ids.txt").write_text("t-001\nt-053\n")
-    return folder
-
-
 def _validate(run_cli, labelled, params, cache):
     return run_cli("labelled", "validate", "--labelled", labelled, "--params", params, "--embedding-cache", cache)
 
@@ -445,8 +436,6 @@ def test_add_refuses_when_the_labelled_data_has_problems(run_cli, labelled, tmp_
 
 
 def test_check_lists_a_planted_label_error(run_cli, tmp_path, params_file):
-    from helpers import tiny_rows, write_labelled_csv
-
     rows = tiny_rows()
     wrong = rows[-1]  # "Lockers are broken.", labelled as delivery
     rows[-1] = wrong.__class__(**{**wrong.__dict__, "labels": ("delivery",), "polarity": ("+",)})

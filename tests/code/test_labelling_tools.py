@@ -41,15 +41,6 @@ EXPORTS = {  # to-tool format → (its output name, the committed export of it a
 EXPORT_FORMAT = {"argilla": "argilla", "label-studio": "label-studio", "xlsx": "sheet", "csv": "sheet"}
 
 
-@pytest.fixture()
-def labelled(tmp_path):
-    folder = tmp_path / "labelled"
-    folder.mkdir()
-    write_labelled_csv(folder / "tiny.csv", tiny_rows())
-    (folder / "test_ids.txt").write_text("t-001\nt-053\n")
-    return folder
-
-
 def _snapshot(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 

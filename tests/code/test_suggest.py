@@ -46,15 +46,6 @@ def params_file(tmp_path):
     return path
 
 
-@pytest.fixture()
-def labelled(tmp_path):
-    folder = tmp_path / "labelled"
-    folder.mkdir()
-    write_labelled_csv(folder / "tiny.csv", tiny_rows())
-    (folder / "test_ids.txt").write_text("t-001\nt-053\n")
-    return folder
-
-
 def _export(path: Path, texts: list[str], register: str | None = None) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
