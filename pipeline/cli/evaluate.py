@@ -185,6 +185,14 @@ def experiment(
     leave_register_out: Annotated[
         bool, typer.Option("--leave-register-out", help="Also train without each user register and test on it.")
     ] = False,
+    register: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--register",
+            help="With --leave-register-out: leave out only this register (repeatable), keeping the rest of the "
+            "experiment's last result; separate processes can take different registers.",
+        ),
+    ] = None,
     labelled: LabelledOption = DEFAULT_LABELLED,
     params_file: ParamsOption = DEFAULT_PARAMS,
     cache: CacheOption = EMBEDDING_CACHE,
@@ -200,7 +208,9 @@ def experiment(
         chosen_on = "development part" if "development" in result else "test split"
         console.print(f"{name}: {chosen_on} {headline(figures)}", highlight=False)
 
-    results = run_experiments(names, base, labelled, taxonomy, cache, leave_register_out, EXPERIMENT_PATHS, done)
+    results = run_experiments(
+        names, base, labelled, taxonomy, cache, leave_register_out, EXPERIMENT_PATHS, done, tuple(register or ())
+    )
     console.print(f"table of {len(results)} experiments → {EXPERIMENT_PATHS.table}")
 
 

@@ -75,10 +75,11 @@ def leave_register_out(
     taxonomy: Taxonomy,
     new_encoder: Callable[[], Encoder],
     splitter: SentenceSplitter,
+    registers: tuple[str, ...] = USER_REGISTERS,
 ) -> dict[str, dict]:
-    """For each user register: trained on `train_rows` without it, evaluated on all of its rows in `all_rows`."""
+    """For each of `registers`: trained on `train_rows` without it, evaluated on all of its rows in `all_rows`."""
     by_register = {}
-    for register in USER_REGISTERS:
+    for register in registers:
         kept = [r for r in train_rows if r.register != register]
         left_out = [r for r in all_rows if r.register == register]
         by_register[register] = train_and_evaluate(kept, left_out, params, taxonomy, new_encoder, splitter)

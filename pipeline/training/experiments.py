@@ -13,6 +13,7 @@ results, rewritten after each run. The sealed final part is never read here.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import yaml
 
 from pipeline.config import PROJECT_ROOT, Params, params_from_dict
 from pipeline.data.pool import DEVELOPMENT_FILE, NEW_WRITERS
-from pipeline.data.rows import load_labelled
+from pipeline.data.rows import USER_REGISTERS, load_labelled
 from pipeline.data.split import load_split
 from pipeline.encoders.cached import cached_encoder
 from pipeline.errors import InputError
@@ -41,7 +42,8 @@ Every experiment trains on the gold training rows (plus what its `train.pool` an
 (`labelled/newwriters/dev.csv`, where models are chosen; 90% bootstrap interval beside
 it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the
 experiment's training rows (gold, and the pool and pairs when it reads them) without that
-register, evaluated on all of its gold rows. Rows are ordered by
+register, evaluated on all of its gold rows (a long run can be split: `--leave-register-out
+--register R`, in separate processes, adds registers to the last result). Rows are ordered by
 development macro-F1; experiments run before the development part existed show "–"
 there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
 `configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
@@ -69,7 +71,7 @@ def experiment_params(base: Params, path: Path) -> tuple[str, Params]:
 
 def results_table(results: list[dict]) -> str:
     """The Markdown table of experiment results, best development macro-F1 first (then test)."""
-    registers = ("exit_survey", "appraisal_note", "coaching_note", "feedback_360", "staff_survey")
+    registers = USER_REGISTERS
     lines = [
         "| experiment | development macro-F1 | test macro-F1 | no-behaviour untagged (test) | micro-F1 (test) | "
         + " | ".join(f"LORO {r}" for r in registers)
@@ -115,11 +117,25 @@ def run_experiments(
     leave_register_out: bool,
     paths: ExperimentPaths,
     on_result: Callable[[str, Params, dict, dict], None],
+    registers: tuple[str, ...] = (),
 ) -> list[dict]:
     """Run each named experiment (all are read first, so a bad name fails before any training), write its
     result, call `on_result(name, params, result, development figures or else test figures)`; then rewrite
-    the table of every result. Returns every result in `paths.results`."""
+    the table of every result. Returns every result in `paths.results`.
+
+    With `registers` (and `leave_register_out`), only those registers are left out, one at a time, and
+    their figures are merged into the experiment's last result, whose other figures are kept: separate
+    processes can each take some registers of a long run (the merge holds a lock on the result file)."""
+    if registers and not leave_register_out:
+        raise InputError("--register needs --leave-register-out")
+    unknown = sorted(set(registers) - set(USER_REGISTERS))
+    if unknown:
+        raise InputError(f"--register {unknown[0]!r} is not one of {', '.join(USER_REGISTERS)}")
     planned = [(name, *experiment_params(base, paths.configs / f"{name}.yaml")) for name in names]
+    if registers:
+        missing = [name for name, _, _ in planned if not (paths.results / f"{name}.json").exists()]
+        if missing:
+            raise InputError(f"{missing[0]}: no result to add registers to; run it once without --register")
     split = load_split(labelled, taxonomy)
     development_file = labelled / NEW_WRITERS / DEVELOPMENT_FILE
     eval_sets = {"test": split.test}
@@ -133,6 +149,14 @@ def run_experiments(
 
         extra = extra_training_rows(labelled, params, taxonomy)
         train_rows = split.train + [row for rows in extra.values() for row in rows]
+        result_file = paths.results / f"{name}.json"
+        if registers:
+            by_register = comparisons.leave_register_out(
+                train_rows, split.rows, params, taxonomy, new_encoder, splitter, registers
+            )
+            result = merge_leave_register_out(result_file, {r: headline_figures(f) for r, f in by_register.items()})
+            on_result(name, params, result, result.get("development", result["test"]))
+            continue
         start = time.perf_counter()
         figures = comparisons.train_and_evaluate_on(train_rows, eval_sets, params, taxonomy, new_encoder, splitter)
         result = {"name": name, "about": about, "train_seconds": round(time.perf_counter() - start, 1)}
@@ -142,8 +166,19 @@ def run_experiments(
             by_register = comparisons.leave_register_out(train_rows, split.rows, params, taxonomy, new_encoder, splitter)
             result["leave_register_out"] = {register: headline_figures(f) for register, f in by_register.items()}
         paths.results.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(paths.results / f"{name}.json", json.dumps(result, indent=2) + "\n")
+        atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
         on_result(name, params, result, figures.get("development", figures["test"]))
     results = [json.loads(path.read_text()) for path in sorted(paths.results.glob("*.json"))]
     atomic_write_text(paths.table, TABLE_PREAMBLE + results_table(results))
     return results
+
+
+def merge_leave_register_out(result_file: Path, by_register: dict[str, dict]) -> dict:
+    """The result in `result_file` with these registers' leave-one-out figures added (or replaced), written back
+    under a lock so that processes finishing together both land."""
+    with open(result_file.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = json.loads(result_file.read_text())
+        result["leave_register_out"] = result.get("leave_register_out", {}) | by_register
+        atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
+    return result

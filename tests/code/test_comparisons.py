@@ -1,4 +1,6 @@
 import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from helpers import tiny_rows
@@ -6,6 +8,7 @@ from helpers import tiny_rows
 from pipeline.data.rows import USER_REGISTERS
 from pipeline.errors import InputError
 from pipeline.training.comparisons import brainstorm_only, leave_register_out
+from pipeline.training.experiments import ExperimentPaths, merge_leave_register_out, run_experiments
 
 
 def _with_registers(rows, registers):
@@ -61,3 +64,47 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
         assert "learned" not in figures[n]
     with pytest.raises(InputError, match="too few test answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
+
+
+def _result_file(tmp_path, loro):
+    from pipeline.io.files import atomic_write_text
+
+    path = tmp_path / "shipped.json"
+    atomic_write_text(path, json.dumps({"name": "shipped", "test": {"macro_f1": 0.7}, "leave_register_out": loro}))
+    return path
+
+
+def test_registers_run_apart_are_merged_into_the_last_result_keeping_its_other_figures(tmp_path):
+    path = _result_file(tmp_path, {"exit_survey": {"macro_f1": 0.5}, "staff_survey": {"macro_f1": 0.4}})
+    merge_leave_register_out(path, {"staff_survey": {"macro_f1": 0.61}, "coaching_note": {"macro_f1": 0.62}})
+    result = json.loads(path.read_text())
+    assert result["test"] == {"macro_f1": 0.7}
+    assert result["leave_register_out"] == {
+        "exit_survey": {"macro_f1": 0.5}, "staff_survey": {"macro_f1": 0.61}, "coaching_note": {"macro_f1": 0.62}
+    }
+
+
+def test_processes_finishing_together_all_land(tmp_path):
+    path = _result_file(tmp_path, {})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda i: merge_leave_register_out(path, {f"register_{i}": {"macro_f1": i / 100}}), range(40)))
+    assert len(json.loads(path.read_text())["leave_register_out"]) == 40
+
+
+def test_registers_alone_are_refused_without_a_result_to_add_to_or_without_leave_register_out(tmp_path, params, taxonomy):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "shipped.yaml").write_text("about: the shipped model\n")
+    paths = ExperimentPaths(configs=configs, results=tmp_path / "results", table=tmp_path / "experiments.md")
+
+    def run(leave_register_out, registers):
+        run_experiments(["shipped"], params, tmp_path, taxonomy, tmp_path / "cache", leave_register_out, paths,
+                        lambda *_: None, registers)
+
+    with pytest.raises(InputError, match="no result to add registers to"):
+        run(True, ("exit_survey",))
+    with pytest.raises(InputError, match="needs --leave-register-out"):
+        run(False, ("exit_survey",))
+    with pytest.raises(InputError, match="'exit' is not one of"):
+        run(True, ("exit",))
+    assert not paths.results.exists() and not paths.table.exists()
