@@ -9,8 +9,9 @@ at a time, chosen either by the suggest module (`pipeline.batch.suggest.choose`,
 `behaviours labelled suggest` calls it, with the counts of the rows labelled so far) or
 at random; the labels of a chosen text are revealed when it is picked. After each step
 the head is retrained and macro-F1 measured on the test split (labelled/test_ids.txt)
-and on the new writers' development part (labelled/newwriters/dev.csv). Random is run
-with three seeds (mean and range).
+and on the new writers' development part (labelled/newwriters/dev.csv). Each strategy
+is run with three seeds (random: the picks; suggest: its seeded draws, a new seed at each
+step), and the means are compared.
 
 The head retrained each step is the shipped one at text level: TF-IDF words beside the
 MiniLM vector, one logistic regression per behaviour plus the "any behaviour" gate,
@@ -18,15 +19,14 @@ per-behaviour thresholds and the gate chosen on `train.cv_folds`-fold out-of-fol
 probabilities (`pipeline.training.fit`). The shipped model's sentence head and learned
 aggregation are left out: they take minutes per fit, too slow for 40-odd retrains,
 so the figures are below the shipped model's and only the comparison between the
-curves counts. Six steps (500 to 2,000 labels) keep the whole run near 25 minutes of CPU:
-each retrain costs more as the labels grow. Suggest reads each candidate as that head does, its best sentence
-scored by the same head. Vectors come from the embedding cache (.cache/embeddings.sqlite3);
+curves counts. Six steps (500 to 2,000 labels) keep each curve near 10 minutes of CPU:
+each retrain costs more as the labels grow. Suggest reads each candidate as that head does. Vectors come from the embedding cache (.cache/embeddings.sqlite3);
 the run says how many pieces it had to encode (0 when the cache is warm).
 
 Writes plots/active_learning.csv (labels, strategy, seed, set, macro_f1),
 docs/active_learning.png and benchmarks/results/active_learning.json, whose summary
-gives, per set, the labels suggest needs to reach the random curve's final figure
-(interpolated between steps) and so how many it saves.
+gives, per set, the labels suggest needs (mean curve) to reach the random curve's final
+mean figure (interpolated between steps) and so how many it saves.
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ from pipeline.data.pool import pool_training_rows
 from pipeline.data.rows import label_matrix, labelled_files, load_labelled, read_labelled_file
 from pipeline.data.split import TEST_IDS, partition, read_test_ids
 from pipeline.data.stats import corpus_stats
-from pipeline.tagger import EmbeddedTexts, piece_inputs, text_inputs
+from pipeline.tagger import EmbeddedTexts, text_inputs
 from pipeline.taxonomy import load_taxonomy
 from pipeline.training.fit import choose_thresholds, fit_head, gated, out_of_fold_probabilities, with_any_column
 from pipeline.training.metrics import macro_f1
 from pipeline.training.train import embed_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
-RANDOM_SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2)  # each strategy's curves: random picks, and suggest's seeded draws
 TAXONOMY = load_taxonomy()
 
 
@@ -88,10 +88,8 @@ class Head:
 
     def readings(self, embedded: EmbeddedTexts) -> Readings:
         probs = self.text_probabilities(embedded)
-        piece_probs = self.head.predict_proba(piece_inputs(embedded, self.words))
-        best = np.maximum.reduceat(piece_probs, embedded.offsets[:-1], axis=0)
         return Readings(
-            probabilities=probs[:, :-1], best_sentence=best[:, :-1], gate=probs[:, -1],
+            probabilities=probs[:, :-1], gate=probs[:, -1], sentences=np.diff(embedded.offsets),
             vectors=embedded.text_vectors(), thresholds=self.thresholds, gate_threshold=self.gate_threshold,
         )
 
@@ -115,9 +113,10 @@ def run_curve(strategy, seed, seed_head, start, universe, embedded, Y, evaluatio
                 picked = rng.choice(remaining, size=step, replace=False)
             else:
                 counts = label_counts(corpus_stats([universe[i] for i in rows], TAXONOMY))
+                # a new draw at each step (the seed moves on), as a new `suggest` run would be seeded afresh
+                drawn = replace(params.suggest, seed=seed * 1000 + k)
                 picks = choose(
-                    head.readings(subset(embedded, remaining)), [universe[i].register for i in remaining], counts, ids,
-                    step, params.suggest, params.data.near_duplicate_cosine,
+                    head.readings(subset(embedded, remaining)), counts, ids, step, drawn, params.data.near_duplicate_cosine
                 )
                 picked = remaining[[p.index for p in picks]]
             chosen += [int(i) for i in picked]
@@ -136,25 +135,35 @@ def labels_to_reach(labels: list[int], figures: list[float], target: float) -> f
     return None
 
 
+def by_labels(records: list[dict], strategy: str, name: str) -> dict[int, list[float]]:
+    """Each step's figures of every seed of one strategy on one set."""
+    out: dict[int, list[float]] = {}
+    for r in records:
+        if r["strategy"] == strategy and r["set"] == name:
+            out.setdefault(r["labels"], []).append(r["macro_f1"])
+    return dict(sorted(out.items()))
+
+
 def summary(records: list[dict], sets: list[str]) -> dict:
     out = {}
     for name in sets:
-        suggest = sorted((r["labels"], r["macro_f1"]) for r in records if r["strategy"] == "suggest" and r["set"] == name)
-        labels = [x for x, _ in suggest]
-        random_by_labels = {x: [r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels}
-        mean = [float(np.mean(random_by_labels[x])) for x in labels]
-        final = mean[-1]
-        reach = labels_to_reach(labels, [y for _, y in suggest], final)
+        suggest, random = by_labels(records, "suggest", name), by_labels(records, "random", name)
+        labels = list(suggest)
+        suggest_mean = [round(float(np.mean(suggest[x])), 4) for x in labels]
+        random_mean = [round(float(np.mean(random[x])), 4) for x in labels]
+        reach = labels_to_reach(labels, suggest_mean, random_mean[-1])
         out[name] = {
             "labels": labels,
-            "suggest": [y for _, y in suggest],
-            "random_mean": [round(m, 4) for m in mean],
-            "random_min": [min(random_by_labels[x]) for x in labels],
-            "random_max": [max(random_by_labels[x]) for x in labels],
-            "random_seeds_per_point": [len(random_by_labels[x]) for x in labels],
-            "suggest_at_or_above_random_mean_every_step": all(y >= round(m, 4) for (_, y), m in zip(suggest, mean)),
-            "suggest_minus_random_mean": [round(y - m, 4) for (_, y), m in zip(suggest, mean)],
-            "random_final_macro_f1": round(final, 4),
+            "suggest_mean": suggest_mean,
+            "suggest_min": [min(suggest[x]) for x in labels],
+            "suggest_max": [max(suggest[x]) for x in labels],
+            "random_mean": random_mean,
+            "random_min": [min(random[x]) for x in labels],
+            "random_max": [max(random[x]) for x in labels],
+            "seeds_per_point": {"suggest": [len(suggest[x]) for x in labels], "random": [len(random[x]) for x in labels]},
+            "suggest_at_or_above_random_mean_every_step": all(s >= r for s, r in zip(suggest_mean, random_mean)),
+            "suggest_minus_random_mean": [round(s - r, 4) for s, r in zip(suggest_mean, random_mean)],
+            "random_final_macro_f1": random_mean[-1],
             "labels_suggest_needs_to_reach_random_final": reach,
             "labels_saved": None if reach is None else round(labels[-1] - reach, 1),
         }
@@ -169,14 +178,13 @@ def plot(records: list[dict], sets: list[str], path: Path) -> None:
 
     figure, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), sharey=False)
     for axis, name in zip(np.atleast_1d(axes), sets):
-        suggest = sorted((r["labels"], r["macro_f1"]) for r in records if r["strategy"] == "suggest" and r["set"] == name)
-        labels = [x for x, _ in suggest]
-        random = [[r["macro_f1"] for r in records if r["strategy"] == "random" and r["set"] == name and r["labels"] == x] for x in labels]
-        seeds = len({r["seed"] for r in records if r["strategy"] == "random"})
-        axis.fill_between(labels, [min(v) for v in random], [max(v) for v in random], alpha=0.25, color="grey",
-                          label=f"random (range of {seeds} seeds)")
-        axis.plot(labels, [float(np.mean(v)) for v in random], color="grey", marker="o", label="random (mean)")
-        axis.plot(labels, [y for _, y in suggest], color="C0", marker="o", label="labelled suggest")
+        for strategy, colour, shown in (("random", "grey", "random"), ("suggest", "C0", "labelled suggest")):
+            figures = by_labels(records, strategy, name)
+            labels = list(figures)
+            seeds = len({r["seed"] for r in records if r["strategy"] == strategy})
+            axis.fill_between(labels, [min(v) for v in figures.values()], [max(v) for v in figures.values()],
+                              alpha=0.2, color=colour, label=f"{shown} (range of {seeds} seeds)")
+            axis.plot(labels, [float(np.mean(v)) for v in figures.values()], color=colour, marker="o", label=f"{shown} (mean)")
         axis.set_title({"test": "Test split", "development": "New writers, development part"}[name])
         axis.set_xlabel("labelled texts")
         axis.set_ylabel("macro-F1 (text-level head)")
@@ -193,8 +201,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--seed", type=int, default=13, help="chooses the seed rows")
     parser.add_argument("--out", type=Path, default=ROOT, help="folder for plots/, docs/ and benchmarks/results/")
-    parser.add_argument("--curves", nargs="+", default=["suggest", *(f"random:{s}" for s in RANDOM_SEEDS)],
-                        help="the curves to run: suggest, random:<seed> (run them in separate processes to save time)")
+    parser.add_argument("--curves", nargs="+", default=[f"{strategy}:{s}" for strategy in ("suggest", "random") for s in SEEDS],
+                        help="the curves to run: suggest:<seed>, random:<seed> (run them in separate processes to save time)")
     parser.add_argument("--from-logs", nargs="+", type=Path, default=None,
                         help="run nothing: combine the figures these runs printed and write the outputs")
     args = parser.parse_args()
@@ -232,7 +240,7 @@ def main() -> None:
         "method": {
             "candidates": f"{len(gold_train)} gold training rows and {n - len(gold_train)} fully voted pool texts",
             "seed_rows": args.seed_rows, "step": args.step, "steps": args.steps, "seed": args.seed,
-            "random_seeds": sorted({r["seed"] for r in records if r["strategy"] == "random"}),
+            "seeds": {strategy: sorted({r["seed"] for r in records if r["strategy"] == strategy}) for strategy in ("suggest", "random")},
             "head": "words+vectors logistic, text level, thresholds and gate from "
                     f"{params.train.cv_folds}-fold CV (no sentence head, no learned aggregation)",
             "suggest": {key: getattr(params.suggest, key) for key in params.suggest.__dataclass_fields__},
@@ -287,7 +295,7 @@ def run_curves(args, params, universe, test, dev, log) -> list[dict]:
     records = []
     for curve in args.curves:
         strategy, _, seed = curve.partition(":")
-        records += run_curve(strategy, args.seed if strategy == "suggest" else int(seed), *common)
+        records += run_curve(strategy, int(seed), *common)
     return records
 
 

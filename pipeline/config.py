@@ -276,21 +276,20 @@ class DriftParams:
 class SuggestParams:
     """`behaviours labelled suggest`: which texts are worth labelling next (pipeline/batch/suggest.py).
 
-    A candidate's priority is `uncertainty_weight` × how undecided the model is (a
-    probability near its behaviour's threshold, the text and its best sentence
-    disagreeing, the "any behaviour" gate near its threshold) plus `rarity_weight` ×
-    how few labels its likely behaviours and its register have (`labelled stats`
-    counts) plus `diversity_weight` × how far it is from the texts already picked.
-    Only the `max_candidates` texts of highest uncertainty and rarity go on to the
-    greedy, diversity-aware choice. A reason names a behaviour "near the threshold"
-    within `near_threshold` of it, and a behaviour or register "rare" when it has at
-    most `rare_share` of the labels of the most labelled one.
+    A candidate's priority is `uncertainty_weight` × how many of the model's decisions
+    it is unsure of (each behaviour's and the "any behaviour" gate's, per square root
+    of its sentences, scaled to at most 1) plus `rarity_weight` × the probability that
+    it shows a behaviour with few labels (`labelled stats` counts). Texts are drawn
+    with probability in proportion to priority ** `power` (0: at random; large: the
+    top of the ranking), from a generator seeded with `seed`. A reason names a
+    behaviour "near the threshold" within `near_threshold` of it, and "rare" when it
+    has at most `rare_share` of the labels of the most labelled one.
     """
 
     uncertainty_weight: float = 1.0
-    rarity_weight: float = 0.5
-    diversity_weight: float = 0.5
-    max_candidates: int = 20_000
+    rarity_weight: float = 0.25
+    power: float = 2.0
+    seed: int = 0
     near_threshold: float = 0.15
     rare_share: float = 0.5
 

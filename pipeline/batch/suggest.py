@@ -1,24 +1,30 @@
 """Which texts are worth a person's labelling next: `behaviours labelled suggest` and benchmarks/active_learning.py.
 
 Every candidate text is read by the current model (`Readings`): each behaviour's
-probability, the best sentence's probability for it, the "any behaviour" gate, and the
-text's vector. `choose` then ranks the candidates by three things (weights in
-`configs/params.yaml`, `suggest:`):
+probability, the "any behaviour" gate, how many sentences the text has and its vector.
+`choose` gives each candidate a priority (weights in `configs/params.yaml`, `suggest:`):
 
-- uncertainty, the most undecided of: a probability near its behaviour's threshold,
-  the text and its best sentence disagreeing about a behaviour, the gate near its own
-  threshold;
-- rarity: the text probably shows a behaviour with few labels, or comes from a register
-  with few (counts from `pipeline.data.stats`, as `behaviours labelled stats` shows them);
-- diversity: picks are made one at a time (a greedy core-set), each adding how far the
-  candidate is from every text already picked (1 - its highest cosine), and a candidate
-  as close to a pick as `data.near_duplicate_cosine` is never picked.
+- uncertainty: how many decisions the model is unsure of, each behaviour's and the
+  gate's, each counting 1 at its threshold and falling fast away from it (exp of minus
+  the distance in log-odds); summed, divided by the square root of the text's
+  sentences (a long text is not worth more for being long), and scaled to at most 1;
+- rarity: the text probably shows a behaviour with few labels (counts from
+  `pipeline.data.stats`, as `behaviours labelled stats` shows them).
+
+It then draws texts at random with probability in proportion to priority raised to
+`power` (stochastic batch acquisition, Kirsch et al. 2023), seeded, so the same input
+gives the same picks; a text as close to an earlier pick as `data.near_duplicate_cosine`
+is never drawn. Taking the top of the ranking instead, or spreading picks with a
+greedy core-set or a weighted k-means over the vectors, chose long, ambiguous texts
+from a few registers and fell below random picks (benchmarks/active_learning.py;
+docs/active_learning.md); drawing keeps the batch as varied as the input while
+leaning towards what the model is unsure of.
 
 Texts already labelled anywhere in the labelled folder, texts that say nothing and a
 text repeated in the input are not candidates. Each pick carries a one-line reason
 and the model's pre-labels with polarity, so that a person corrects them in place. The
-output is the labelled schema plus `reason`, in rank order; raw text never reaches a
-log or an error message, and the vectors of the texts read stay in memory only.
+output is the labelled schema plus `reason`, highest priority first; raw text never
+reaches a log or an error message, and the vectors of the texts read stay in memory only.
 """
 
 from __future__ import annotations
@@ -39,20 +45,17 @@ from pipeline.tagger import Tagger, aggregate, embed_texts, piece_and_text_proba
 
 @dataclass(frozen=True)
 class LabelCounts:
-    """How many labelled texts carry each behaviour and come from each register (what rarity is measured on)."""
+    """How many labelled texts carry each behaviour (what rarity is measured on)."""
 
     behaviours: dict[str, int]
-    registers: dict[str, int]
 
 
 def label_counts(stats: dict, pool: dict | None = None) -> LabelCounts:
     """The counts of `corpus_stats` (and `pool_stats`: the pool's texts carried by half their votes) added up."""
     behaviours = {b: figures["rows"] for b, figures in stats["behaviours"].items()}
-    registers = dict(stats["registers"])
     if pool is not None:
         behaviours = {b: n + pool["behaviours"][b]["texts"] for b, n in behaviours.items()}
-        registers = {r: n + pool["registers"].get(r, 0) for r, n in registers.items()}
-    return LabelCounts(behaviours, registers)
+    return LabelCounts(behaviours)
 
 
 @dataclass
@@ -60,8 +63,8 @@ class Readings:
     """What the model says about each candidate text (rows in candidate order)."""
 
     probabilities: np.ndarray  # texts × behaviours: P(a reader would mark it)
-    best_sentence: np.ndarray  # texts × behaviours: the probability of the text's best sentence
     gate: np.ndarray  # texts: P(the text shows any behaviour)
+    sentences: np.ndarray  # texts: how many sentences (pieces) the text was read in
     vectors: np.ndarray  # texts × dimensions, unit length
     thresholds: np.ndarray  # behaviours: tagged at or above
     gate_threshold: float
@@ -70,22 +73,21 @@ class Readings:
 def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> Readings:
     """The tagger's readings of (non-empty) `texts`, `chunk_size` at a time; nothing is kept on disk."""
     model = tagger.model
-    probabilities, best, vectors = [], [], []
+    probabilities, sentences, vectors = [], [], []
     for start in range(0, len(texts), chunk_size):
         embedded = embed_texts(texts[start : start + chunk_size], tagger.splitter, tagger.encoder)
         piece_probs, text_probs = piece_and_text_probabilities(
             model.head, embedded, model.words, model.sentence_head, model.sentence_words
         )
         probabilities.append(aggregate(piece_probs, text_probs, embedded.offsets, model.aggregation, model.aggregator))
-        best.append(np.maximum.reduceat(piece_probs, embedded.offsets[:-1], axis=0))
+        sentences.append(np.diff(embedded.offsets))
         vectors.append(embedded.text_vectors())
     outputs = len(model.behaviours) + 1
     probs = np.concatenate(probabilities) if probabilities else np.zeros((0, outputs), dtype=np.float32)
-    best_sentence = np.concatenate(best) if best else np.zeros((0, outputs), dtype=np.float32)
     return Readings(
         probabilities=probs[:, :-1],
-        best_sentence=best_sentence[:, :-1],
         gate=probs[:, -1],
+        sentences=np.concatenate(sentences) if sentences else np.zeros(0, dtype=int),
         vectors=np.concatenate(vectors) if vectors else np.zeros((0, tagger.encoder.dim), dtype=np.float32),
         thresholds=np.asarray(model.thresholds, dtype=np.float32),
         gate_threshold=float(model.gate_threshold),
@@ -108,89 +110,83 @@ def rarity(counts: dict[str, int], names: list[str] | tuple[str, ...]) -> np.nda
     return 1.0 - values / top if top else np.ones(len(names))
 
 
-def _closeness(probs: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
-    """1 at the threshold, falling linearly to 0 at whichever end (0 or 1) is farther from it."""
-    return 1.0 - np.abs(probs - thresholds) / np.maximum(thresholds, 1.0 - thresholds)
+def undecided(probabilities: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
+    """1 where a probability sits on its threshold, falling as exp(-distance in log-odds): 0.37 one unit away."""
+    def logit(p):
+        p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p))
+
+    return np.exp(-np.abs(logit(probabilities) - logit(thresholds)))
 
 
 def choose(
     readings: Readings,
-    registers: list[str],
     counts: LabelCounts,
     ids: tuple[str, ...],
     n: int,
     params: SuggestParams,
     near_duplicate_cosine: float,
 ) -> list[Pick]:
-    """Up to `n` candidates in rank order (see the module docstring), each with its reason."""
+    """Up to `n` candidates drawn as the module docstring says, highest priority first, each with its reason."""
     P, t = readings.probabilities, readings.thresholds
-    closeness = _closeness(P, t)
-    disagreement = np.abs(P - readings.best_sentence)
-    gate_closeness = _closeness(readings.gate, readings.gate_threshold)
-    parts = np.column_stack([closeness.max(axis=1), disagreement.max(axis=1), gate_closeness]) if len(P) else np.zeros((0, 3))
-    uncertainty = parts.max(axis=1)
+    behaviour_undecided = undecided(P, t)
+    gate_undecided = undecided(readings.gate, readings.gate_threshold)
+    uncertainty = (behaviour_undecided.sum(axis=1) + gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
+    if len(uncertainty) and uncertainty.max() > 0:
+        uncertainty = uncertainty / uncertainty.max()
     behaviour_rarity = rarity(counts.behaviours, ids)
-    register_names = sorted(set(registers))
-    register_rarity = dict(zip(register_names, rarity(counts.registers, register_names)))
     rare_behaviour = P * behaviour_rarity
-    rarity_score = 0.5 * (rare_behaviour.max(axis=1, initial=0.0) + np.array([register_rarity[r] for r in registers]))
-    base = params.uncertainty_weight * uncertainty + params.rarity_weight * rarity_score
-    kept = np.argsort(-base, kind="stable")[: params.max_candidates]
-    vectors = readings.vectors[kept]
-    nearest = np.zeros(len(kept))  # the highest cosine to a pick so far (none yet: as far as can be)
-    open_ = np.ones(len(kept), dtype=bool)
-    picks = []
-    while len(picks) < n and open_.any():
-        priority = np.where(open_, base[kept] + params.diversity_weight * np.clip(1.0 - nearest, 0.0, 1.0), -np.inf)
-        k = int(np.argmax(priority))
-        i = int(kept[k])
-        reason = _reason(i, parts, P, readings, rare_behaviour, behaviour_rarity, counts, registers[i], register_rarity, ids, params)
-        picks.append(Pick(i, round(float(priority[k]), 4), reason))
-        cosines = vectors @ vectors[k]
-        nearest = np.maximum(nearest, cosines)
-        open_ &= cosines < near_duplicate_cosine
-        open_[k] = False
-    return picks
+    priority = params.uncertainty_weight * uncertainty + params.rarity_weight * rare_behaviour.max(axis=1, initial=0.0)
+    # Weighted draws without replacement: the largest of log(weight) + Gumbel noise (Gumbel-top-k).
+    gumbel = np.random.default_rng(params.seed).gumbel(size=len(priority))
+    order = np.argsort(-(params.power * np.log(np.maximum(priority, 1e-12)) + gumbel), kind="stable")
+    picked: list[int] = []
+    for i in order:
+        if len(picked) == n:
+            break
+        if picked and (readings.vectors[picked] @ readings.vectors[i]).max() >= near_duplicate_cosine:
+            continue
+        picked.append(int(i))
+    picked.sort(key=lambda i: -priority[i])
+    return [
+        Pick(i, round(float(priority[i]), 4),
+             _reason(i, behaviour_undecided, gate_undecided, P, readings, rare_behaviour, behaviour_rarity, counts, ids, params))
+        for i in picked
+    ]
 
 
 def _reason(
     i: int,
-    parts: np.ndarray,
+    behaviour_undecided: np.ndarray,
+    gate_undecided: np.ndarray,
     P: np.ndarray,
     readings: Readings,
     rare_behaviour: np.ndarray,
     behaviour_rarity: np.ndarray,
     counts: LabelCounts,
-    register: str,
-    register_rarity: dict[str, float],
     ids: tuple[str, ...],
     params: SuggestParams,
 ) -> str:
-    """One line: the most undecided reading first (with its figures), other near thresholds, then what is rare."""
+    """One line: the behaviours the model is least sure of (with its figures), the gate if undecided, what is rare."""
     t, gate, gate_threshold = readings.thresholds, readings.gate[i], readings.gate_threshold
-    by_closeness = [int(j) for j in np.argsort(np.abs(P[i] - t), kind="stable")]
-    near = [j for j in by_closeness if abs(P[i, j] - t[j]) <= params.near_threshold]
+    by_doubt = [int(j) for j in np.argsort(-behaviour_undecided[i], kind="stable")]
+    near = [j for j in by_doubt if abs(P[i, j] - t[j]) <= params.near_threshold]
     gate_said = f"undecided whether it shows any behaviour ({gate:.2f}, threshold {gate_threshold:.2f})"
     said = []
-    strongest = int(np.argmax(parts[i]))
-    if strongest == 1:
-        j = int(np.argmax(np.abs(P[i] - readings.best_sentence[i])))
-        said.append(
-            f"text ({P[i, j]:.2f}) and its best sentence ({readings.best_sentence[i, j]:.2f}) disagree on {ids[j]}"
-        )
-    elif strongest == 2:
+    if gate_undecided[i] > behaviour_undecided[i].max():
         said.append(gate_said)
-    elif not near:
-        j = by_closeness[0]
+    if near:
+        said += [f"near the threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})" for j in near[:3]]
+    else:
+        j = by_doubt[0]
         said.append(f"closest to its threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})")
-    said += [f"near the threshold for {ids[j]} ({P[i, j]:.2f}, threshold {t[j]:.2f})" for j in near[:2]]
-    if strongest != 2 and abs(gate - gate_threshold) <= params.near_threshold:
+    if len(near) > 3:
+        said.append(f"{len(near) - 3} more behaviours near their thresholds")
+    if abs(gate - gate_threshold) <= params.near_threshold:
         said.append(gate_said)
     j = int(np.argmax(rare_behaviour[i]))
     if P[i, j] >= t[j] - params.near_threshold and behaviour_rarity[j] >= 1.0 - params.rare_share:
         said.append(f"rare behaviour {ids[j]} ({counts.behaviours.get(ids[j], 0)} labelled)")
-    if register_rarity[register] >= 1.0 - params.rare_share:
-        said.append(f"rare register {register} ({counts.registers.get(register, 0)} labelled)")
     return "; ".join(dict.fromkeys(said))
 
 
@@ -287,7 +283,7 @@ def suggest(
     """The `n` candidates most worth labelling, in rank order, with the tagger's pre-labels and polarity."""
     readings = read_with_tagger(tagger, [c.text for c in candidates], chunk_size)
     ids = tagger.model.behaviours
-    picks = choose(readings, [c.register for c in candidates], counts, ids, n, params, near_duplicate_cosine)
+    picks = choose(readings, counts, ids, n, params, near_duplicate_cosine)
     results = tagger.tag([candidates[p.index].text for p in picks])
     return [
         Suggestion(

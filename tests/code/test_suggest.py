@@ -125,13 +125,13 @@ def test_more_asked_than_there_are_candidates_gives_them_all(run_cli, tmp_path, 
     assert "1 repeated" in out
 
 
-def _readings(probabilities, vectors, best=None, gate=None) -> Readings:
+def _readings(probabilities, vectors, gate=None, sentences=None) -> Readings:
     probabilities = np.asarray(probabilities, dtype=np.float32)
     vectors = np.asarray(vectors, dtype=np.float32)
     return Readings(
         probabilities=probabilities,
-        best_sentence=probabilities if best is None else np.asarray(best, dtype=np.float32),
         gate=np.full(len(probabilities), 0.99) if gate is None else np.asarray(gate, dtype=np.float32),
+        sentences=np.ones(len(probabilities), dtype=int) if sentences is None else np.asarray(sentences),
         vectors=vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
         thresholds=np.full(probabilities.shape[1], 0.5, dtype=np.float32),
         gate_threshold=0.5,
@@ -139,7 +139,7 @@ def _readings(probabilities, vectors, best=None, gate=None) -> Readings:
 
 
 IDS = ("a", "b")
-EVEN = LabelCounts({"a": 100, "b": 100}, {"exit_survey": 100})
+EVEN = LabelCounts({"a": 100, "b": 100})
 
 
 def test_no_two_picks_are_near_duplicates():
@@ -147,7 +147,7 @@ def test_no_two_picks_are_near_duplicates():
     base = rng.normal(size=(5, 32))
     vectors = np.concatenate([base, base + 0.01 * rng.normal(size=base.shape)])  # each text twice, nearly
     probabilities = np.full((10, 2), 0.5)  # all equally undecided
-    picks = choose(_readings(probabilities, vectors), ["exit_survey"] * 10, EVEN, IDS, 10, SuggestParams(), 0.95)
+    picks = choose(_readings(probabilities, vectors), EVEN, IDS, 10, SuggestParams(), 0.95)
     assert len(picks) == 5
     chosen = _readings(probabilities, vectors).vectors[[p.index for p in picks]]
     cosines = chosen @ chosen.T
@@ -157,28 +157,58 @@ def test_no_two_picks_are_near_duplicates():
 def test_rarity_changes_the_order():
     probabilities = [[0.9, 0.1], [0.1, 0.9]]  # text 0 shows a, text 1 shows b, equally sure
     vectors = [[1.0, 0.0], [0.0, 1.0]]
-    params = SuggestParams(diversity_weight=0.0)
 
-    def first(counts):
-        return choose(_readings(probabilities, vectors), ["exit_survey"] * 2, counts, IDS, 2, params, 0.95)
+    def picked(counts):
+        return choose(_readings(probabilities, vectors), counts, IDS, 2, SuggestParams(), 0.95)
 
-    rare_a, rare_b = LabelCounts({"a": 5, "b": 100}, {"exit_survey": 1}), LabelCounts({"a": 100, "b": 5}, {"exit_survey": 1})
-    assert [p.index for p in first(rare_a)] == [0, 1] and "rare behaviour a (5 labelled)" in first(rare_a)[0].reason
-    assert [p.index for p in first(rare_b)] == [1, 0] and "rare behaviour b (5 labelled)" in first(rare_b)[0].reason
-    assert [p.index for p in first(EVEN)] == [0, 1]  # equal: input order
+    rare_a, rare_b = LabelCounts({"a": 5, "b": 100}), LabelCounts({"a": 100, "b": 5})
+    assert [p.index for p in picked(rare_a)] == [0, 1] and "rare behaviour a (5 labelled)" in picked(rare_a)[0].reason
+    assert [p.index for p in picked(rare_b)] == [1, 0] and "rare behaviour b (5 labelled)" in picked(rare_b)[0].reason
+    even = picked(EVEN)
+    assert {p.index for p in even} == {0, 1} and even[0].priority == even[1].priority
+    assert not any("rare" in p.reason for p in even)
 
 
 def test_uncertainty_ranks_first_and_is_the_reason():
-    probabilities = [[0.95, 0.02], [0.52, 0.02], [0.1, 0.02], [0.6, 0.05]]
-    best = [[0.95, 0.02], [0.52, 0.02], [0.1, 0.02], [0.6, 0.95]]  # text 3: a sentence says b, the text does not
-    gate = [0.99, 0.99, 0.55, 0.99]
-    vectors = np.eye(4)
-    picks = choose(_readings(probabilities, vectors, best, gate), ["exit_survey"] * 4, EVEN, IDS, 4, SuggestParams(), 0.95)
+    probabilities = [[0.95, 0.02], [0.52, 0.02], [0.1, 0.02], [0.52, 0.48]]
+    gate = [0.99, 0.99, 0.52, 0.99]
+    picks = choose(_readings(probabilities, np.eye(4), gate), EVEN, IDS, 4, SuggestParams(), 0.95)
     by_index = {p.index: p.reason for p in picks}
-    assert picks[0].index == 1 and picks[-1].index == 0
+    # two decisions undecided; the gate undecided (and a at 0.1 a little); one behaviour undecided; nothing undecided
+    assert [p.index for p in picks] == [3, 2, 1, 0]
+    assert by_index[3] == "near the threshold for a (0.52, threshold 0.50); near the threshold for b (0.48, threshold 0.50)"
     assert by_index[1].startswith("near the threshold for a (0.52, threshold 0.50)")
-    assert "disagree on b" in by_index[3]
-    assert by_index[2].startswith("undecided whether it shows any behaviour (0.55")
+    assert by_index[2].startswith("undecided whether it shows any behaviour (0.52, threshold 0.50)")
+    assert by_index[0].startswith("closest to its threshold for a (0.95")
+
+
+def test_a_long_text_is_not_worth_more_for_being_long():
+    """Uncertainty is per square root of sentences: a note of 16 undecided sentences' worth counts a quarter as much."""
+    probabilities = [[0.5, 0.5], [0.5, 0.5]]
+    picks = choose(_readings(probabilities, np.eye(2), sentences=[16, 1]), EVEN, IDS, 2, SuggestParams(), 0.95)
+    assert [p.index for p in picks] == [1, 0] and picks[1].priority == pytest.approx(picks[0].priority / 4, abs=1e-3)
+
+
+def _mixed(n_each=500, seed=0):
+    """Candidates of which the first half sit on a threshold and the second half are clear."""
+    rng = np.random.default_rng(seed)
+    probabilities = np.vstack([np.full((n_each, 2), 0.5), np.full((n_each, 2), 0.01)])
+    return _readings(probabilities, rng.normal(size=(2 * n_each, 64)))
+
+
+@pytest.mark.parametrize("power, undecided_share", [(0.0, (0.35, 0.65)), (2.0, (0.9, 1.0))])
+def test_draws_lean_towards_the_undecided_as_much_as_power_says(power, undecided_share):
+    picks = choose(_mixed(), EVEN, IDS, 100, SuggestParams(power=power), 0.95)
+    share = np.mean([p.index < 500 for p in picks])
+    assert len(picks) == 100 and undecided_share[0] <= share <= undecided_share[1]
+
+
+def test_the_same_seed_draws_the_same_texts_and_another_seed_others():
+    def drawn(seed):
+        return [p.index for p in choose(_mixed(), EVEN, IDS, 50, SuggestParams(seed=seed), 0.95)]
+
+    assert drawn(0) == drawn(0)
+    assert set(drawn(0)) != set(drawn(1))
 
 
 @pytest.mark.parametrize(
