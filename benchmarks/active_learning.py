@@ -10,7 +10,7 @@ at a time, chosen either by the suggest module (`pipeline.batch.suggest.choose`,
 at random; the labels of a chosen text are revealed when it is picked. After each step
 the head is retrained and macro-F1 measured on the test split (labelled/test_ids.txt)
 and on the new writers' development part (labelled/newwriters/dev.csv). Each strategy
-is run with three seeds (random: the picks; suggest: its seeded draws, a new seed at each
+is run with six seeds (random: the picks; suggest: its seeded draws, a new seed at each
 step), and the means are compared.
 
 The head retrained each step is the shipped one at text level: TF-IDF words beside the
@@ -55,7 +55,7 @@ from pipeline.training.metrics import macro_f1
 from pipeline.training.train import embed_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = (0, 1, 2)  # each strategy's curves: random picks, and suggest's seeded draws
+SEEDS = tuple(range(6))  # each strategy's curves: random picks, and suggest's seeded draws
 TAXONOMY = load_taxonomy()
 
 
