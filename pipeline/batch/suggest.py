@@ -17,7 +17,7 @@ gives the same picks; a text as close to an earlier pick as `data.near_duplicate
 is never drawn. Taking the top of the ranking instead, or spreading picks with a
 greedy core-set or a weighted k-means over the vectors, chose long, ambiguous texts
 from a few registers and fell below random picks (benchmarks/active_learning.py;
-docs/active_learning.md); drawing keeps the batch as varied as the input while
+docs/decisions.md, "What to label next"); drawing keeps the batch as varied as the input while
 leaning towards what the model is unsure of.
 
 Texts already labelled anywhere in the labelled folder, texts that say nothing and a
@@ -110,13 +110,14 @@ def rarity(counts: dict[str, int], names: list[str] | tuple[str, ...]) -> np.nda
     return 1.0 - values / top if top else np.ones(len(names))
 
 
+def _log_odds(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
 def undecided(probabilities: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
     """1 where a probability sits on its threshold, falling as exp(-distance in log-odds): 0.37 one unit away."""
-    def logit(p):
-        p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
-        return np.log(p / (1 - p))
-
-    return np.exp(-np.abs(logit(probabilities) - logit(thresholds)))
+    return np.exp(-np.abs(_log_odds(probabilities) - _log_odds(thresholds)))
 
 
 def choose(
@@ -280,7 +281,7 @@ def suggest(
     source: str,
     chunk_size: int = 512,
 ) -> list[Suggestion]:
-    """The `n` candidates most worth labelling, in rank order, with the tagger's pre-labels and polarity."""
+    """`n` candidates drawn by `choose`, highest priority first, with the tagger's pre-labels and polarity."""
     readings = read_with_tagger(tagger, [c.text for c in candidates], chunk_size)
     ids = tagger.model.behaviours
     picks = choose(readings, counts, ids, n, params, near_duplicate_cosine)

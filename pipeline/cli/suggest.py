@@ -63,7 +63,7 @@ def labelled_suggest(
     encoding: EncodingOption = None,
     sheet: SheetOption = None,
 ) -> None:
-    """Pick the texts worth labelling next (uncertain or rare, drawn so the batch stays varied; never one already labelled), pre-labelled by the model.
+    """Pick the texts worth labelling next (uncertain or rare, drawn so the batch stays varied), pre-labelled by the model.
 
     The output is a CSV in the labelled schema plus `reason`, best first: correct the labels and polarity in place,
     then `behaviours labelled add` it.
