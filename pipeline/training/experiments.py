@@ -17,6 +17,7 @@ import fcntl
 import json
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,16 +169,25 @@ def run_experiments(
         paths.results.mkdir(parents=True, exist_ok=True)
         atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
         on_result(name, params, result, figures.get("development", figures["test"]))
-    results = [json.loads(path.read_text()) for path in sorted(paths.results.glob("*.json"))]
-    atomic_write_text(paths.table, TABLE_PREAMBLE + results_table(results))
+    with _results_lock(paths.results):  # the table read and written whole, never beside another process's merge
+        results = [json.loads(path.read_text()) for path in sorted(paths.results.glob("*.json"))]
+        atomic_write_text(paths.table, TABLE_PREAMBLE + results_table(results))
     return results
+
+
+@contextmanager
+def _results_lock(folder: Path):
+    """Held while a result is merged or the table rewritten, so that processes finishing together all land."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def merge_leave_register_out(result_file: Path, by_register: dict[str, dict]) -> dict:
     """The result in `result_file` with these registers' leave-one-out figures added (or replaced), written back
-    under a lock so that processes finishing together both land."""
-    with open(result_file.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    under the results folder's lock."""
+    with _results_lock(result_file.parent):
         result = json.loads(result_file.read_text())
         result["leave_register_out"] = result.get("leave_register_out", {}) | by_register
         atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
