@@ -144,6 +144,15 @@ def by_labels(records: list[dict], strategy: str, name: str) -> dict[int, list[f
     return dict(sorted(out.items()))
 
 
+def difference_interval(suggest: list[float], random: list[float], resamples: int = 2000, seed: int = 0) -> list[float]:
+    """90% bootstrap interval of mean(suggest) - mean(random), the seeds of each strategy resampled on their own
+    (a suggest seed and a random seed share nothing but the seed rows, so they are not paired)."""
+    rng = np.random.default_rng(seed)
+    s, r = np.asarray(suggest), np.asarray(random)
+    differences = (rng.choice(s, (resamples, len(s))).mean(axis=1) - rng.choice(r, (resamples, len(r))).mean(axis=1))
+    return [round(float(x), 4) for x in np.percentile(differences, [5, 95])]
+
+
 def summary(records: list[dict], sets: list[str]) -> dict:
     out = {}
     for name in sets:
@@ -163,6 +172,7 @@ def summary(records: list[dict], sets: list[str]) -> dict:
             "seeds_per_point": {"suggest": [len(suggest[x]) for x in labels], "random": [len(random[x]) for x in labels]},
             "suggest_at_or_above_random_mean_every_step": all(s >= r for s, r in zip(suggest_mean, random_mean)),
             "suggest_minus_random_mean": [round(s - r, 4) for s, r in zip(suggest_mean, random_mean)],
+            "suggest_minus_random_interval_90": [difference_interval(suggest[x], random[x]) for x in labels],
             "random_final_macro_f1": random_mean[-1],
             "labels_suggest_needs_to_reach_random_final": reach,
             "labels_saved": None if reach is None else round(labels[-1] - reach, 1),

@@ -114,7 +114,8 @@ class TrainParams:
     sentence's score, so one strong sentence in a long note counts; `learned` reads
     the text's, the best sentences' and the mean sentence's scores and the note's
     length through a small model fitted on out-of-fold scores (pipeline/model/aggregator.py,
-    regularised by `aggregation_C`).
+    regularised by `aggregation_C`), which with `composed_notes` also learns from that
+    many notes joined from training texts (pipeline/training/composed.py).
     """
 
     head: str = "logistic"  # logistic | prototype | knn | zero_shot
@@ -130,6 +131,7 @@ class TrainParams:
     seed: int = 13
     aggregation: str = "max"
     aggregation_C: float = 0.1  # learned
+    composed_notes: int = 0  # learned: notes joined from training texts that the aggregator also learns from
     sentence_head: bool = False  # sentences scored by a second head trained on readers' sentence labels (logistic)
     min_threshold: float = 0.2
     max_threshold: float = 0.9

@@ -68,7 +68,8 @@ def evaluate(
         bool,
         typer.Option(
             "--long-notes",
-            help="Instead: notes of 5, 20 and 60 test answers (2 showing behaviours), tagged with each aggregation.",
+            help="Instead: notes of 5, 20 and 60 answers (2 showing behaviours) from the test split or FILES, "
+            "tagged with each aggregation.",
         ),
     ] = False,
     pairs: Annotated[
@@ -88,7 +89,7 @@ def evaluate(
         _compare(labelled, model_dir, params, taxonomy, cache, leave_register_out, as_json)
         return
     if long_notes:
-        _long_notes(labelled, model_dir, params, taxonomy, as_json)
+        _long_notes(files, labelled, model_dir, params, taxonomy, as_json)
         return
     if pairs:
         _pairs(labelled, model_dir, params, taxonomy, backend, as_json)
@@ -111,13 +112,16 @@ def evaluate(
         print_figures(evaluation.figures, taxonomy, f"Evaluation on {source}")
 
 
-def _long_notes(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, as_json: bool) -> None:
-    test_rows = load_split(labelled, taxonomy).test
-    figures = comparisons.long_notes(load_tagger(model_dir, params, taxonomy.ids), test_rows, taxonomy)
+def _long_notes(
+    files: list[Path] | None, labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, as_json: bool
+) -> None:
+    rows = load_labelled(files, taxonomy) if files else load_split(labelled, taxonomy).test
+    figures = comparisons.long_notes(load_tagger(model_dir, params, taxonomy.ids), rows, taxonomy)
     if as_json:
         print(json.dumps(figures, indent=2))
         return
-    table = Table(title="Long notes (test answers joined as paragraphs): macro-F1 / micro-F1 / tags per note")
+    source = ", ".join(map(str, files)) if files else "test answers"
+    table = Table(title=f"Long notes ({source} joined as paragraphs): macro-F1 / micro-F1 / tags per note")
     table.add_column("answers per note")
     table.add_column("words", justify="right")
     table.add_column("true behaviours", justify="right")

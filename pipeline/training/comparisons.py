@@ -39,6 +39,7 @@ from pipeline.training.fit import fit_model
 from pipeline.training.metrics import headline_figures, multilabel_metrics
 
 BASELINE_REGISTERS = ("brainstorm", "framework")
+LONG_NOTE_ANSWERS = (5, 20, 60)  # answers per joined note (`long_notes`)
 
 
 def train_and_evaluate(
@@ -60,12 +61,19 @@ def train_and_evaluate_on(
     taxonomy: Taxonomy,
     new_encoder: Callable[[], Encoder],
     splitter: SentenceSplitter,
+    with_long_notes: bool = False,
 ) -> dict[str, dict]:
-    """Train once and report on each named set of rows, through the tagger users score with."""
+    """Train once and report on each named set of rows, through the tagger users score with (and, asked,
+    on long notes joined from each set's answers, when it has enough: `long_notes`, under "long_notes")."""
     encoder = new_encoder()
     model, _ = fit_model(train_rows, params, taxonomy, encoder, splitter)
     tagger = Tagger(model, encoder=encoder, splitter=splitter)
-    return {name: tagger_figures(tagger, rows, taxonomy, params.score.chunk_size) for name, rows in eval_sets.items()}
+    figures = {name: tagger_figures(tagger, rows, taxonomy, params.score.chunk_size) for name, rows in eval_sets.items()}
+    if with_long_notes:
+        for name, rows in eval_sets.items():
+            if _enough_for_notes(rows, taxonomy):
+                figures[name]["long_notes"] = long_notes(tagger, rows, taxonomy)
+    return figures
 
 
 def leave_register_out(
@@ -109,30 +117,41 @@ def note_aggregations(model: SavedModel) -> tuple[str, ...]:
     return tuple(a for a in AGGREGATIONS if a != "learned" or model.aggregator is not None)
 
 
+def _note_parts(rows: list[LabelledRow], taxonomy: Taxonomy) -> tuple[list[LabelledRow], list[int], list[int]]:
+    """The answers long notes are joined from, and which of them show some behaviour and which none."""
+    pool = [r for r in rows if r.register in USER_REGISTERS]
+    Y = label_matrix(pool, taxonomy)
+    return pool, [i for i in range(len(pool)) if Y[i].any()], [i for i in range(len(pool)) if not Y[i].any()]
+
+
+def _enough_for_notes(rows: list[LabelledRow], taxonomy: Taxonomy, lengths=LONG_NOTE_ANSWERS, with_behaviour: int = 2) -> bool:
+    _, showing, filler = _note_parts(rows, taxonomy)
+    return max(lengths) - with_behaviour <= len(filler) and with_behaviour <= len(showing)
+
+
 def long_notes(
     tagger: Tagger,
-    test_rows: list[LabelledRow],
+    rows: list[LabelledRow],
     taxonomy: Taxonomy,
-    lengths=(5, 20, 60),
+    lengths=LONG_NOTE_ANSWERS,
     with_behaviour: int = 2,
     notes: int = 60,
     seed: int = 13,
 ) -> dict[int, dict]:
     """For notes of each length, the figures of every aggregation.
 
-    A note joins `with_behaviour` test answers that show some behaviour and fills
+    A note joins `with_behaviour` answers of `rows` (the test split, or the development
+    part where aggregations are chosen) that show some behaviour and fills
     the rest of its length with answers that show none (workload, pay, rota, vague
     praise), as a long note says a few things among much else; its labels are the
     union of its answers'. So the longer the note, the more sentences could raise a
     false tag and the more a text-wide average dilutes the evidence. All notes are
     tagged in one call per aggregation: each distinct sentence is encoded once.
     """
-    pool = [r for r in test_rows if r.register in USER_REGISTERS]
+    pool, showing, filler = _note_parts(rows, taxonomy)
+    if not _enough_for_notes(rows, taxonomy, lengths, with_behaviour):
+        raise InputError(f"too few answers for notes of {max(lengths)} answers")
     Y = label_matrix(pool, taxonomy)
-    showing = [i for i in range(len(pool)) if Y[i].any()]
-    filler = [i for i in range(len(pool)) if not Y[i].any()]
-    if max(lengths) - with_behaviour > len(filler) or with_behaviour > len(showing):
-        raise InputError(f"too few test answers for notes of {max(lengths)} answers")
     rng = random.Random(seed)
     drawn = {}
     for n in lengths:

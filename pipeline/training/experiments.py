@@ -76,8 +76,8 @@ def results_table(results: list[dict]) -> str:
     lines = [
         "| experiment | development macro-F1 | test macro-F1 | no-behaviour untagged (test) | micro-F1 (test) | "
         + " | ".join(f"LORO {r}" for r in registers)
-        + " | extra rows | training time | what it is |",
-        "|---|---:|---:|---:|---:|" + "---:|" * len(registers) + "---:|---:|---|",
+        + " | long notes, tags ÷ true (development; 5 / 20 / 60 answers) | extra rows | training time | what it is |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(registers) + "---:|---:|---:|---|",
     ]
 
     def order(result: dict) -> tuple[float, float]:
@@ -92,12 +92,28 @@ def results_table(results: list[dict]) -> str:
             low, high = development.get("macro_f1_interval_90") or (None, None)
             chosen_on = f"{development['macro_f1']:.3f}" + (f" ({low:.3f}–{high:.3f})" if low is not None else "")
         extra = sum(result.get("extra_rows", {}).values())
+        notes = result.get("long_notes", {}).get("development")
+        long_notes = " / ".join(f"{m['tags_to_true']:.2f}" for m in notes.values()) if notes else "–"
         lines.append(
             f"| {result['name']} | {chosen_on} | {test['macro_f1']:.3f} | {test['none_untagged']:.3f} | {test['micro_f1']:.3f} | "
             + " | ".join(cells)
-            + f" | {extra} | {result['train_seconds']:.0f} s | {result['about']} |"
+            + f" | {long_notes} | {extra} | {result['train_seconds']:.0f} s | {result['about']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def long_note_summary(figures: dict[int, dict], aggregation: str) -> dict[str, dict]:
+    """Per note length (answers), the experiment's own aggregation on long notes: macro-F1, tags per note,
+    true behaviours per note and their ratio (1.0: as many tags as true behaviours)."""
+    return {
+        str(answers): {
+            "macro_f1": round(m[aggregation]["macro_f1"], 4),
+            "tags_per_note": round(m[aggregation]["tags_per_note"], 3),
+            "true_per_note": round(m["labels_per_note"], 3),
+            "tags_to_true": round(m[aggregation]["tags_per_note"] / m["labels_per_note"], 3),
+        }
+        for answers, m in figures.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -159,10 +175,17 @@ def run_experiments(
             on_result(name, params, result, result.get("development", result["test"]))
             continue
         start = time.perf_counter()
-        figures = comparisons.train_and_evaluate_on(train_rows, eval_sets, params, taxonomy, new_encoder, splitter)
+        figures = comparisons.train_and_evaluate_on(
+            train_rows, eval_sets, params, taxonomy, new_encoder, splitter, with_long_notes=True
+        )
         result = {"name": name, "about": about, "train_seconds": round(time.perf_counter() - start, 1)}
         result["extra_rows"] = {source: len(rows) for source, rows in extra.items()}
         result |= {set_name: headline_figures(set_figures) for set_name, set_figures in figures.items()}
+        result["long_notes"] = {
+            set_name: long_note_summary(set_figures["long_notes"], params.train.aggregation)
+            for set_name, set_figures in figures.items()
+            if "long_notes" in set_figures
+        }
         if leave_register_out:
             by_register = comparisons.leave_register_out(train_rows, split.rows, params, taxonomy, new_encoder, splitter)
             result["leave_register_out"] = {register: headline_figures(f) for register, f in by_register.items()}

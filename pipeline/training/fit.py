@@ -21,7 +21,7 @@ from pipeline.data.rows import LabelledRow, label_matrix
 from pipeline.encoders.base import Encoder
 from pipeline.encoders.transformer import SentenceTransformerEncoder
 from pipeline.errors import InputError
-from pipeline.model.aggregator import NoteAggregator, note_features
+from pipeline.model.aggregator import FEATURES, NoteAggregator, note_features
 from pipeline.model.folder import SavedModel
 from pipeline.model.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model.polarity import PolarityClassifier, polarity_pairs
@@ -37,6 +37,7 @@ from pipeline.tagger import (
 )
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
+from pipeline.training.composed import draw_notes, joined, piece_rows
 from pipeline.training.finetune import contrastive_adapter, finetune
 from pipeline.training.metrics import headline_figures, multilabel_metrics
 
@@ -128,19 +129,37 @@ def _folds(Y: np.ndarray, params: TrainParams) -> list[tuple[np.ndarray, np.ndar
     return list(folds.split(first_label, first_label))
 
 
+@dataclass
+class OutOfFoldScores:
+    """Every piece's and text's probabilities from heads trained on the other folds' texts, and the same for the
+    notes composed from each fold's texts (`train.composed_notes`): `note_fold` is the fold they were held out of."""
+
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    pieces: np.ndarray  # pieces × outputs
+    texts: np.ndarray  # texts × outputs
+    notes: list[np.ndarray]  # each composed note's texts
+    note_texts: np.ndarray  # notes × outputs
+    note_fold: np.ndarray
+
+
 def out_of_fold_scores(
     embedded: EmbeddedTexts,
     Y: np.ndarray,
     params: Params,
     prototypes: np.ndarray | None = None,
     sentences: SentenceExamples | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    composed_notes: int = 0,
+) -> OutOfFoldScores:
     """Each piece's and each text's probabilities from heads trained on the other folds' texts (pieces by
-    the sentence head when `sentences` are given, else by the text head)."""
+    the sentence head when `sentences` are given, else by the text head); with `composed_notes`, also
+    those of that many notes joined from the folds' held-out texts, each from its fold's head."""
+    folds = _folds(Y, params.train)
     owner = np.repeat(np.arange(len(Y)), np.diff(embedded.offsets))
     piece_oof = np.zeros((len(embedded.vectors), Y.shape[1]), dtype=np.float32)
     text_oof = np.zeros(Y.shape, dtype=np.float32)
-    for fit_idx, held_idx in _folds(Y, params.train):
+    rng = np.random.default_rng(params.train.seed)
+    notes, note_texts, note_fold = [], [], []
+    for k, (fit_idx, held_idx) in enumerate(folds):
         head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
         sentence_head, sentence_words = (
             fit_sentence_head(sentences, np.isin(sentences.owner, fit_idx), params.train) if sentences else (None, None)
@@ -149,7 +168,24 @@ def out_of_fold_scores(
         text_oof[held_idx] = text_probs[held_idx]
         held_pieces = np.isin(owner, held_idx)
         piece_oof[held_pieces] = piece_probs[held_pieces]
-    return piece_oof, text_oof
+        fold_notes = draw_notes(held_idx, Y[:, -1].astype(bool), composed_notes // len(folds), rng)
+        if fold_notes:
+            notes += fold_notes
+            note_texts.append(head.predict_proba(text_inputs(joined(embedded, fold_notes), words)))
+            note_fold += [k] * len(fold_notes)
+    return OutOfFoldScores(
+        folds, piece_oof, text_oof, notes,
+        np.vstack(note_texts) if note_texts else np.zeros((0, Y.shape[1]), dtype=np.float32), np.array(note_fold, dtype=int),
+    )
+
+
+def composed_note_features(scores: OutOfFoldScores, embedded: EmbeddedTexts) -> np.ndarray:
+    """`note_features` of the composed notes: their parts' out-of-fold piece scores in order, their own text scores."""
+    if not scores.notes:
+        return np.zeros((0, scores.texts.shape[1], len(FEATURES)), dtype=np.float32)
+    rows = [piece_rows(embedded, note) for note in scores.notes]
+    offsets = np.cumsum([0] + [len(r) for r in rows])
+    return note_features(scores.pieces[np.concatenate(rows)], scores.note_texts, offsets)
 
 
 def out_of_fold_probabilities(
@@ -160,24 +196,33 @@ def out_of_fold_probabilities(
     sentences: SentenceExamples | None = None,
 ) -> tuple[np.ndarray, NoteAggregator | None]:
     """Each text's probabilities from a head trained on the other folds, aggregated as `train.aggregation`
-    says; with `learned`, also the aggregator fitted on every text's out-of-fold scores.
+    says; with `learned`, also the aggregator fitted on every text's out-of-fold scores (and the composed
+    notes', `train.composed_notes`).
 
     `Y` ends with the "any behaviour" column. The learned aggregator's own out-of-fold
-    probabilities come from aggregators fitted on the other folds, so the thresholds
-    chosen on them are chosen on texts neither stage saw.
+    probabilities come from aggregators fitted on the other folds (their texts and notes),
+    so the thresholds chosen on them are chosen on texts neither stage saw.
     """
-    piece_oof, text_oof = out_of_fold_scores(embedded, Y, params, prototypes, sentences)
     how = params.train.aggregation
+    composed_notes = params.train.composed_notes if how == "learned" else 0
+    scores = out_of_fold_scores(embedded, Y, params, prototypes, sentences, composed_notes)
     if how != "learned":
-        return aggregate(piece_oof, text_oof, embedded.offsets, how), None
-    features = note_features(piece_oof, text_oof, embedded.offsets)
+        return aggregate(scores.pieces, scores.texts, embedded.offsets, how), None
     behaviours = Y[:, :-1]
+    features = note_features(scores.pieces, scores.texts, embedded.offsets)
+    note_X = composed_note_features(scores, embedded)
+    note_Y = np.array([behaviours[note].any(axis=0) for note in scores.notes], dtype=Y.dtype).reshape(-1, behaviours.shape[1])
+
+    def fitted(texts: np.ndarray, notes: np.ndarray) -> NoteAggregator:
+        return NoteAggregator(C=params.train.aggregation_C).fit(
+            np.concatenate([features[texts], note_X[notes]]), np.concatenate([behaviours[texts], note_Y[notes]])
+        )
+
     oof = np.zeros(behaviours.shape, dtype=np.float32)
-    for fit_idx, held_idx in _folds(behaviours, params.train):
-        aggregator = NoteAggregator(C=params.train.aggregation_C).fit(features[fit_idx], behaviours[fit_idx])
-        oof[held_idx] = aggregator.predict_proba(features[held_idx])
-    gate = aggregate(piece_oof[:, -1:], text_oof[:, -1:], embedded.offsets, "max")
-    return np.column_stack([oof, gate]), NoteAggregator(C=params.train.aggregation_C).fit(features, behaviours)
+    for k, (fit_idx, held_idx) in enumerate(scores.folds):
+        oof[held_idx] = fitted(fit_idx, scores.note_fold != k).predict_proba(features[held_idx])
+    gate = aggregate(scores.pieces[:, -1:], scores.texts[:, -1:], embedded.offsets, "max")
+    return np.column_stack([oof, gate]), fitted(np.arange(len(Y)), np.ones(len(scores.notes), dtype=bool))
 
 
 def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -76,3 +76,53 @@ def test_learned_aggregation_keeps_the_gate_as_max():
     )
     probs = aggregate(pieces, texts, np.array([0, 2]), "learned", aggregator)
     assert probs.shape == (1, 2) and probs[0, 1] == 0.9  # the gate: best of text and pieces
+
+
+def test_composed_notes_are_drawn_from_one_fold_with_a_few_texts_showing_behaviours():
+    from pipeline.training.composed import draw_notes
+
+    held = np.arange(10, 110)
+    showing = np.zeros(200, dtype=bool)
+    showing[::4] = True
+    notes = draw_notes(held, showing, 300, np.random.default_rng(0), longest=40, most_showing=3)
+    assert len(notes) > 250  # only notes of fewer than 2 texts are dropped
+    for note in notes:
+        assert 2 <= len(note) <= 40 and set(note) <= set(held) and len(set(note)) == len(note)
+        assert showing[note].sum() <= 3
+    lengths = np.array([len(n) for n in notes])
+    assert (lengths <= 5).sum() > 50 and (lengths >= 20).sum() > 50  # short and long notes both common
+    assert {int(showing[n].sum()) for n in notes} == {0, 1, 2, 3}
+
+
+def test_a_joined_note_is_its_parts_in_order(encoder, splitter):
+    from pipeline.tagger import embed_texts
+    from pipeline.training.composed import joined, piece_rows
+
+    embedded = embed_texts(["One here. Two here.", "Three.", "Four here. Five. Six."], splitter, encoder)
+    note = joined(embedded, [np.array([2, 0])])
+    assert note.texts == [embedded.texts[2] + "\n\n" + embedded.texts[0]]
+    assert note.pieces == [embedded.pieces[2] + embedded.pieces[0]]
+    np.testing.assert_array_equal(note.vectors, embedded.vectors[piece_rows(embedded, np.array([2, 0]))])
+    np.testing.assert_array_equal(note.offsets, [0, 5])
+
+
+def test_the_aggregator_learns_from_composed_notes_held_out_with_their_fold(taxonomy, encoder, splitter):
+    from pipeline.data.rows import label_matrix
+    from pipeline.tagger import embed_texts
+    from pipeline.training.fit import out_of_fold_probabilities, out_of_fold_scores, with_any_column
+
+    rows = tiny_rows()
+    params = tiny_params()
+    params = dataclasses.replace(params, train=dataclasses.replace(params.train, aggregation="learned", composed_notes=60))
+    embedded = embed_texts([r.text for r in rows], splitter, encoder)
+    Y = with_any_column(label_matrix(rows, taxonomy))
+    scores = out_of_fold_scores(embedded, Y, params, composed_notes=60)
+    assert len(scores.notes) == 60 and scores.note_texts.shape == (60, Y.shape[1])
+    for note, fold in zip(scores.notes, scores.note_fold):
+        assert set(note) <= set(scores.folds[fold][1])  # every part held out of the head that scored the note
+    oof, aggregator = out_of_fold_probabilities(embedded, Y, params)
+    plain = dataclasses.replace(params, train=dataclasses.replace(params.train, composed_notes=0))
+    oof_plain, aggregator_plain = out_of_fold_probabilities(embedded, Y, plain)
+    assert oof.shape == oof_plain.shape == Y.shape
+    assert not np.allclose(aggregator.coef_, aggregator_plain.coef_)  # the notes were learned from
+    np.testing.assert_array_equal(oof[:, -1], oof_plain[:, -1])  # the gate stays max over the texts

@@ -1,5 +1,6 @@
 """The `behaviours` command end to end with the stand-in encoder, including every bad input."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -185,6 +186,23 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert {"macro_f1", "micro_f1", "exact_match", "none_untagged", "none_precision", "per_register"} <= set(report)
     code, out, err = run_cli("evaluate", labelled / "tiny.csv", "--model", model, "--params", params_file, "--no-track")
     assert code == 0 and f"texts {len(tiny_rows())}" in out
+
+
+def test_evaluate_long_notes_of_the_answers_in_a_file(run_cli, tmp_path, params_file, model_dir):
+    from helpers import TINY_NONE
+
+    rows = [dataclasses.replace(r, register="exit_survey") for r in tiny_rows() if r.labels]
+    rows += [dataclasses.replace(tiny_rows()[0], id=f"n{i}", text=f"{TINY_NONE[i % len(TINY_NONE)]} ({i})", labels=(), polarity=())
+             for i in range(60)]
+    answers = write_labelled_csv(tmp_path / "answers.csv", rows)
+    code, out, err = run_cli("evaluate", "--long-notes", answers, "--model", model_dir, "--params", params_file, "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert list(figures) == ["5", "20", "60"] and figures["60"]["words"] > figures["5"]["words"]
+    assert all(1.0 <= figures[n]["labels_per_note"] <= 2.0 for n in figures)  # two answers showing one behaviour each
+    few = write_labelled_csv(tmp_path / "few.csv", rows[:-10])
+    code, _, err = run_cli("evaluate", "--long-notes", few, "--model", model_dir, "--params", params_file)
+    assert code == 2 and "too few answers for notes of 60 answers" in err
 
 
 def test_labelled_validate(run_cli, tmp_path, params_file):

@@ -62,7 +62,7 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
     for n in (2, 8):  # the tiny model was trained with max: no learned aggregator to compare
         assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in ("text", "max", "noisy_or"))
         assert "learned" not in figures[n]
-    with pytest.raises(InputError, match="too few test answers"):
+    with pytest.raises(InputError, match="too few answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
 
 

@@ -92,6 +92,20 @@ def test_results_table_orders_by_development_then_test_macro_f1():
     assert table.index("| d |") < table.index("| c |") < table.index("| b |") < table.index("| a |")
 
 
+def test_long_notes_are_summarised_for_the_experiments_own_aggregation():
+    from pipeline.training.experiments import long_note_summary
+
+    figures = {
+        answers: {"labels_per_note": 2.5, "max": {"macro_f1": 0.6, "tags_per_note": tags * 2}, "learned": {"macro_f1": 0.7, "tags_per_note": tags}}
+        for answers, tags in ((5, 2.0), (20, 2.5), (60, 3.5))
+    }
+    summary = long_note_summary(figures, "learned")
+    assert summary["20"] == {"macro_f1": 0.7, "tags_per_note": 2.5, "true_per_note": 2.5, "tags_to_true": 1.0}
+    result = {"name": "x", "about": "x", "train_seconds": 1.0, "test": {"macro_f1": 0.5, "none_untagged": 0.9, "micro_f1": 0.5},
+              "long_notes": {"development": summary}}
+    assert "| 0.80 / 1.00 / 1.40 |" in results_table([result])
+
+
 def test_committed_experiment_configs_are_valid():
     from pipeline.config import DEFAULT_PARAMS, load_params
 

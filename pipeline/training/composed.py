@@ -1,0 +1,57 @@
+"""Long notes composed from training texts, for the learned aggregation to learn from beside the texts themselves.
+
+The aggregator (`pipeline/model/aggregator.py`) learns from the labelled texts how much a
+note's best sentence, its mean and its length should count, and few labelled texts run
+past 30 sentences: on notes of 20 test answers it tagged 2.0 behaviours where 2.6 were
+true (docs/decisions.md, "Long notes"). So it also learns from notes joined from
+training texts of one cross-validation fold, scored by the heads that never saw that
+fold (as the texts themselves are): up to `most_showing` texts that show some behaviour
+and the rest texts that show none, `longest` texts at most, labelled with the union of
+their parts' labels. Lengths are drawn log-uniformly, so short notes are as common as
+long ones per doubling of length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.tagger import EmbeddedTexts
+
+
+def draw_notes(
+    held: np.ndarray, showing: np.ndarray, count: int, rng: np.random.Generator, longest: int = 60, most_showing: int = 3
+) -> list[np.ndarray]:
+    """`count` notes, each the indices of its texts (all from `held`), in the order they are joined.
+
+    `showing` says, for every text, whether it shows any behaviour. A note has 2 to `longest`
+    texts, of which 0 to `most_showing` show some behaviour (fewer when the fold has fewer).
+    """
+    with_behaviour = held[showing[held]]
+    without = held[~showing[held]]
+    notes = []
+    for _ in range(count):
+        length = int(np.exp(rng.uniform(np.log(2), np.log(longest + 1))))
+        shown = min(int(rng.integers(0, most_showing + 1)), length, len(with_behaviour))
+        rest = min(length - shown, len(without))
+        parts = np.concatenate(
+            [rng.choice(with_behaviour, shown, replace=False), rng.choice(without, rest, replace=False)]
+        )
+        if len(parts) >= 2:
+            notes.append(rng.permutation(parts))
+    return notes
+
+
+def piece_rows(embedded: EmbeddedTexts, note: np.ndarray) -> np.ndarray:
+    """The rows, among `embedded`'s pieces, of a note's pieces in order."""
+    return np.concatenate([np.arange(embedded.offsets[i], embedded.offsets[i + 1]) for i in note])
+
+
+def joined(embedded: EmbeddedTexts, notes: list[np.ndarray]) -> EmbeddedTexts:
+    """The notes as texts of their own: their parts' texts joined as paragraphs, pieces and vectors in order."""
+    spans = [piece_rows(embedded, note) for note in notes]
+    return EmbeddedTexts(
+        texts=["\n\n".join(embedded.texts[i] for i in note) for note in notes],
+        pieces=[[piece for i in note for piece in embedded.pieces[i]] for note in notes],
+        vectors=embedded.vectors[np.concatenate(spans)] if spans else embedded.vectors[:0],
+        offsets=np.cumsum([0] + [len(span) for span in spans]),
+    )
