@@ -71,7 +71,7 @@ def train_and_evaluate_on(
     figures = {name: tagger_figures(tagger, rows, taxonomy, params.score.chunk_size) for name, rows in eval_sets.items()}
     if with_long_notes:
         for name, rows in eval_sets.items():
-            if _enough_for_notes(rows, taxonomy):
+            if note_lengths(rows, taxonomy):
                 figures[name]["long_notes"] = long_notes(tagger, rows, taxonomy)
     return figures
 
@@ -124,21 +124,26 @@ def _note_parts(rows: list[LabelledRow], taxonomy: Taxonomy) -> tuple[list[Label
     return pool, [i for i in range(len(pool)) if Y[i].any()], [i for i in range(len(pool)) if not Y[i].any()]
 
 
-def _enough_for_notes(rows: list[LabelledRow], taxonomy: Taxonomy, lengths=LONG_NOTE_ANSWERS, with_behaviour: int = 2) -> bool:
+def note_lengths(rows: list[LabelledRow], taxonomy: Taxonomy, with_behaviour: int = 2) -> tuple[int, ...]:
+    """LONG_NOTE_ANSWERS, each cut to the longest note `rows` can fill with different answers (the development
+    part has 51 behaviour-free answers: its longest notes have 53); empty when not even the shortest fits."""
     _, showing, filler = _note_parts(rows, taxonomy)
-    return max(lengths) - with_behaviour <= len(filler) and with_behaviour <= len(showing)
+    longest = len(filler) + with_behaviour if len(showing) >= with_behaviour else 0
+    if longest < LONG_NOTE_ANSWERS[0]:
+        return ()
+    return tuple(dict.fromkeys(min(n, longest) for n in LONG_NOTE_ANSWERS))
 
 
 def long_notes(
     tagger: Tagger,
     rows: list[LabelledRow],
     taxonomy: Taxonomy,
-    lengths=LONG_NOTE_ANSWERS,
+    lengths: tuple[int, ...] | None = None,
     with_behaviour: int = 2,
     notes: int = 60,
     seed: int = 13,
 ) -> dict[int, dict]:
-    """For notes of each length, the figures of every aggregation.
+    """For notes of each length (`note_lengths` when not given), the figures of every aggregation.
 
     A note joins `with_behaviour` answers of `rows` (the test split, or the development
     part where aggregations are chosen) that show some behaviour and fills
@@ -149,8 +154,12 @@ def long_notes(
     tagged in one call per aggregation: each distinct sentence is encoded once.
     """
     pool, showing, filler = _note_parts(rows, taxonomy)
-    if not _enough_for_notes(rows, taxonomy, lengths, with_behaviour):
-        raise InputError(f"too few answers for notes of {max(lengths)} answers")
+    lengths = lengths or note_lengths(rows, taxonomy, with_behaviour)
+    if not lengths or max(lengths) - with_behaviour > len(filler) or with_behaviour > len(showing):
+        raise InputError(
+            f"too few answers for notes of {max(lengths or LONG_NOTE_ANSWERS[:1])} answers "
+            f"({len(showing)} showing a behaviour, {len(filler)} showing none)"
+        )
     Y = label_matrix(pool, taxonomy)
     rng = random.Random(seed)
     drawn = {}

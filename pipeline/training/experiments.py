@@ -44,7 +44,10 @@ Every experiment trains on the gold training rows (plus what its `train.pool` an
 it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the
 experiment's training rows (gold, and the pool and pairs when it reads them) without that
 register, evaluated on all of its gold rows (a long run can be split: `--leave-register-out
---register R`, in separate processes, adds registers to the last result). Rows are ordered by
+--register R`, in separate processes, adds registers to the last result). Long notes: notes
+joined from 5, 20 and 60 development answers (53: it has 51 behaviour-free ones), two of them
+showing a behaviour (`behaviours evaluate --long-notes`), tags per note over true behaviours
+per note. Rows are ordered by
 development macro-F1; experiments run before the development part existed show "–"
 there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
 `configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
@@ -76,7 +79,7 @@ def results_table(results: list[dict]) -> str:
     lines = [
         "| experiment | development macro-F1 | test macro-F1 | no-behaviour untagged (test) | micro-F1 (test) | "
         + " | ".join(f"LORO {r}" for r in registers)
-        + " | long notes, tags ÷ true (development; 5 / 20 / 60 answers) | extra rows | training time | what it is |",
+        + " | long notes, tags ÷ true (development; 5 / 20 / 53 answers) | extra rows | training time | what it is |",
         "|---|---:|---:|---:|---:|" + "---:|" * len(registers) + "---:|---:|---:|---|",
     ]
 

@@ -200,9 +200,13 @@ def test_evaluate_long_notes_of_the_answers_in_a_file(run_cli, tmp_path, params_
     figures = json.loads(out)
     assert list(figures) == ["5", "20", "60"] and figures["60"]["words"] > figures["5"]["words"]
     assert all(1.0 <= figures[n]["labels_per_note"] <= 2.0 for n in figures)  # two answers showing one behaviour each
-    few = write_labelled_csv(tmp_path / "few.csv", rows[:-10])
+    fewer = write_labelled_csv(tmp_path / "fewer.csv", rows[:-10])  # 50 behaviour-free answers: notes of 52 at most
+    code, out, err = run_cli("evaluate", "--long-notes", fewer, "--model", model_dir, "--params", params_file, "--json")
+    assert code == 0, err
+    assert list(json.loads(out)) == ["5", "20", "52"]
+    few = write_labelled_csv(tmp_path / "few.csv", rows[:-58])
     code, _, err = run_cli("evaluate", "--long-notes", few, "--model", model_dir, "--params", params_file)
-    assert code == 2 and "too few answers for notes of 60 answers" in err
+    assert code == 2 and "too few answers for notes of 5 answers" in err
 
 
 def test_labelled_validate(run_cli, tmp_path, params_file):

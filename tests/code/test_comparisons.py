@@ -64,6 +64,12 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
         assert "learned" not in figures[n]
     with pytest.raises(InputError, match="too few answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
+    from pipeline.training.comparisons import note_lengths
+
+    filler = [r for r in rows if not r.labels]
+    assert 20 < len(filler) + 2 < 60
+    assert note_lengths(rows, taxonomy) == (5, 20, len(filler) + 2)  # 60 cut to the longest it can fill
+    assert note_lengths([r for r in rows if r.labels] + filler[:2], taxonomy) == ()  # not even notes of 5
 
 
 def _result_file(tmp_path, loro):
