@@ -6,14 +6,17 @@ the pool and contrast pairs when its `train.pool` / `train.pairs` ask), evaluate
 the new writers' development part — the set models are chosen on — and on the fixed
 test split (and, when asked, leaving each register out), times the training, logs
 an MLflow run tagged with the experiment's name, and writes
-`experiments/results/<name>.json`; `docs/experiments.md` is the table of all
-results, rewritten after each run. The sealed final part is never read here.
+`experiments/results/<name>.json`, with a fingerprint of its parameters and rows so that
+leave-one-register-out figures are only ever merged into or kept with the same model;
+`docs/experiments.md` is the table of all results, rewritten after each run. The sealed
+final part is never read here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fcntl
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +28,7 @@ import yaml
 
 from pipeline.config import PROJECT_ROOT, Params, params_from_dict
 from pipeline.data.pool import DEVELOPMENT_FILE, NEW_WRITERS
-from pipeline.data.rows import USER_REGISTERS, load_labelled
+from pipeline.data.rows import USER_REGISTERS, LabelledRow, load_labelled
 from pipeline.data.split import load_split
 from pipeline.encoders.cached import cached_encoder
 from pipeline.errors import InputError
@@ -33,6 +36,7 @@ from pipeline.io.files import atomic_write_text
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.training import comparisons
+from pipeline.training.fit import data_fingerprint
 from pipeline.training.metrics import headline_figures
 from pipeline.training.train import extra_training_rows
 
@@ -44,7 +48,8 @@ Every experiment trains on the gold training rows (plus what its `train.pool` an
 it) and on the fixed test split (labelled/test_ids.txt); LORO columns: trained on the
 experiment's training rows (gold, and the pool and pairs when it reads them) without that
 register, evaluated on all of its gold rows (a long run can be split: `--leave-register-out
---register R`, in separate processes, adds registers to the last result). Long notes: notes
+--register R`, in separate processes, adds registers to the last result if it was made with
+the same parameters and rows; a rerun keeps them on the same terms). Long notes: notes
 joined from 5, 20 and 60 development answers (53: it has 51 behaviour-free ones), two of them
 showing a behaviour (`behaviours evaluate --long-notes`), tags per note over true behaviours
 per note. Rows are ordered by
@@ -170,18 +175,24 @@ def run_experiments(
         extra = extra_training_rows(labelled, params, taxonomy)
         train_rows = split.train + [row for rows in extra.values() for row in rows]
         result_file = paths.results / f"{name}.json"
+        fingerprint = experiment_fingerprint(params, train_rows, split.rows)
         if registers:
+            check_same_model(result_file, fingerprint)  # before hours of training, not only after
             by_register = comparisons.leave_register_out(
                 train_rows, split.rows, params, taxonomy, new_encoder, splitter, registers
             )
-            result = merge_leave_register_out(result_file, {r: headline_figures(f) for r, f in by_register.items()})
+            result = merge_leave_register_out(
+                result_file, {r: headline_figures(f) for r, f in by_register.items()}, fingerprint
+            )
             on_result(name, params, result, result.get("development", result["test"]))
             continue
         start = time.perf_counter()
         figures = comparisons.train_and_evaluate_on(
             train_rows, eval_sets, params, taxonomy, new_encoder, splitter, with_long_notes=True
         )
-        result = {"name": name, "about": about, "train_seconds": round(time.perf_counter() - start, 1)}
+        result = {
+            "name": name, "about": about, "fingerprint": fingerprint, "train_seconds": round(time.perf_counter() - start, 1)
+        }
         result["extra_rows"] = {source: len(rows) for source, rows in extra.items()}
         result |= {set_name: headline_figures(set_figures) for set_name, set_figures in figures.items()}
         result["long_notes"] = {
@@ -193,7 +204,9 @@ def run_experiments(
             by_register = comparisons.leave_register_out(train_rows, split.rows, params, taxonomy, new_encoder, splitter)
             result["leave_register_out"] = {register: headline_figures(f) for register, f in by_register.items()}
         paths.results.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
+        with _results_lock(paths.results):
+            result = kept_leave_register_out(result_file, result)
+            atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
         on_result(name, params, result, figures.get("development", figures["test"]))
     with _results_lock(paths.results):  # the table read and written whole, never beside another process's merge
         results = [json.loads(path.read_text()) for path in sorted(paths.results.glob("*.json"))]
@@ -210,11 +223,47 @@ def _results_lock(folder: Path):
         yield
 
 
-def merge_leave_register_out(result_file: Path, by_register: dict[str, dict]) -> dict:
+def experiment_fingerprint(params: Params, train_rows: list[LabelledRow], evaluated_rows: list[LabelledRow]) -> str:
+    """SHA-256 of everything an experiment's figures depend on: its parameters, its training rows and the rows
+    leave-one-register-out evaluates on (texts, labels, registers; never stored, only hashed)."""
+    content = {
+        "params": dataclasses.asdict(params),
+        "train": data_fingerprint(train_rows),
+        "evaluated": data_fingerprint(evaluated_rows),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def kept_leave_register_out(result_file: Path, result: dict) -> dict:
+    """`result`, keeping the leave-one-register-out figures of the last result when it has none of its own and
+    the last one was made with the same parameters and rows (a rerun does not lose hours of runs; a changed
+    experiment does not keep figures of another model). Call under the results folder's lock."""
+    if "leave_register_out" in result or not result_file.exists():
+        return result
+    last = json.loads(result_file.read_text())
+    if last.get("fingerprint") == result["fingerprint"] and "leave_register_out" in last:
+        return result | {"leave_register_out": last["leave_register_out"]}
+    return result
+
+
+def check_same_model(result_file: Path, fingerprint: str | None) -> dict:
+    """The last result in `result_file`, refused when it was made with other parameters or rows than
+    `fingerprint` says (a result from before fingerprints, or no fingerprint given, is taken as it is)."""
+    result = json.loads(result_file.read_text())
+    if fingerprint is not None and result.get("fingerprint", fingerprint) != fingerprint:
+        raise InputError(
+            f"{result_file.stem}: its last result was made with other parameters or rows; "
+            "run it again without --register first"
+        )
+    return result
+
+
+def merge_leave_register_out(result_file: Path, by_register: dict[str, dict], fingerprint: str | None = None) -> dict:
     """The result in `result_file` with these registers' leave-one-out figures added (or replaced), written back
-    under the results folder's lock."""
+    under the results folder's lock. With `fingerprint`, a result made with other parameters or rows (another
+    fingerprint) is refused: its figures would mix two models."""
     with _results_lock(result_file.parent):
-        result = json.loads(result_file.read_text())
+        result = check_same_model(result_file, fingerprint)
         result["leave_register_out"] = result.get("leave_register_out", {}) | by_register
         atomic_write_text(result_file, json.dumps(result, indent=2) + "\n")
     return result

@@ -114,3 +114,38 @@ def test_registers_alone_are_refused_without_a_result_to_add_to_or_without_leave
     with pytest.raises(InputError, match="'exit' is not one of"):
         run(True, ("exit",))
     assert not paths.results.exists() and not paths.table.exists()
+
+
+def test_a_rerun_keeps_leave_register_out_figures_only_of_the_same_model(tmp_path, params, taxonomy):
+    from helpers import write_labelled_csv
+
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    # behaviours in appraisal notes, no behaviour in exit and staff surveys: leaving exit surveys out still trains
+    rows = [r if r.labels else dataclasses.replace(r, register=("exit_survey", "staff_survey")[i % 2])
+            for i, r in enumerate(tiny_rows())]
+    write_labelled_csv(labelled / "tiny.csv", rows)
+    (labelled / "test_ids.txt").write_text("".join(f"{r.id}\n" for r in rows[1::4]))
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "shipped.yaml").write_text("about: the shipped model\n")
+    paths = ExperimentPaths(configs=configs, results=tmp_path / "results", table=tmp_path / "experiments.md")
+
+    def run(registers=(), leave_register_out=False):
+        run_experiments(["shipped"], params, labelled, taxonomy, tmp_path / "cache", leave_register_out or bool(registers),
+                        paths, lambda *_: None, registers)
+        return json.loads((paths.results / "shipped.json").read_text())
+
+    first = run()
+    assert "leave_register_out" not in first and len(first["fingerprint"]) == 64
+    with_register = run(("exit_survey",))
+    assert list(with_register["leave_register_out"]) == ["exit_survey"]
+    rerun = run()  # the same parameters and rows: hours of leave-one-out runs are not thrown away
+    assert rerun["fingerprint"] == first["fingerprint"] and rerun["leave_register_out"] == with_register["leave_register_out"]
+    (configs / "shipped.yaml").write_text("about: the shipped model\ntrain: {C: 1.0}\n")
+    changed = run()  # another model: the old figures would describe something else
+    assert changed["fingerprint"] != first["fingerprint"] and "leave_register_out" not in changed
+    (configs / "shipped.yaml").write_text("about: the shipped model\n")
+    with pytest.raises(InputError, match="made with other parameters or rows; run it again without --register"):
+        run(("exit_survey",))
+    assert "leave_register_out" not in json.loads((paths.results / "shipped.json").read_text())
