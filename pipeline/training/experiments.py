@@ -223,11 +223,15 @@ def _results_lock(folder: Path):
         yield
 
 
+MODEL_SECTIONS = ("encoder", "text", "pool", "train", "finetune", "polarity")  # what a trained model depends on
+
+
 def experiment_fingerprint(params: Params, train_rows: list[LabelledRow], evaluated_rows: list[LabelledRow]) -> str:
-    """SHA-256 of everything an experiment's figures depend on: its parameters, its training rows and the rows
-    leave-one-register-out evaluates on (texts, labels, registers; never stored, only hashed)."""
+    """SHA-256 of everything an experiment's figures depend on: the parameter sections a model depends on, its
+    training rows and the rows leave-one-register-out evaluates on (texts, labels, registers; never stored,
+    only hashed). Settings for scoring, reports or suggestions do not change it."""
     content = {
-        "params": dataclasses.asdict(params),
+        "params": {section: dataclasses.asdict(getattr(params, section)) for section in MODEL_SECTIONS},
         "train": data_fingerprint(train_rows),
         "evaluated": data_fingerprint(evaluated_rows),
     }

@@ -142,6 +142,8 @@ def test_a_rerun_keeps_leave_register_out_figures_only_of_the_same_model(tmp_pat
     assert list(with_register["leave_register_out"]) == ["exit_survey"]
     rerun = run()  # the same parameters and rows: hours of leave-one-out runs are not thrown away
     assert rerun["fingerprint"] == first["fingerprint"] and rerun["leave_register_out"] == with_register["leave_register_out"]
+    (configs / "shipped.yaml").write_text("about: the shipped model\nsuggest: {seed: 7}\n")
+    assert run()["leave_register_out"] == with_register["leave_register_out"]  # not a setting the model depends on
     (configs / "shipped.yaml").write_text("about: the shipped model\ntrain: {C: 1.0}\n")
     changed = run()  # another model: the old figures would describe something else
     assert changed["fingerprint"] != first["fingerprint"] and "leave_register_out" not in changed
