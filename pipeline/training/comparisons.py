@@ -117,21 +117,25 @@ def note_aggregations(model: SavedModel) -> tuple[str, ...]:
     return tuple(a for a in AGGREGATIONS if a != "learned" or model.aggregator is not None)
 
 
-def _note_parts(rows: list[LabelledRow], taxonomy: Taxonomy) -> tuple[list[LabelledRow], list[int], list[int]]:
-    """The answers long notes are joined from, and which of them show some behaviour and which none."""
+def _note_parts(rows: list[LabelledRow], taxonomy: Taxonomy) -> tuple[list[LabelledRow], np.ndarray, list[int], list[int]]:
+    """The answers long notes are joined from, their labels, and which of them show some behaviour and which none."""
     pool = [r for r in rows if r.register in USER_REGISTERS]
     Y = label_matrix(pool, taxonomy)
-    return pool, [i for i in range(len(pool)) if Y[i].any()], [i for i in range(len(pool)) if not Y[i].any()]
+    return pool, Y, [i for i in range(len(pool)) if Y[i].any()], [i for i in range(len(pool)) if not Y[i].any()]
+
+
+def _lengths_for(showing: int, filler: int, with_behaviour: int) -> tuple[int, ...]:
+    longest = filler + with_behaviour if showing >= with_behaviour else 0
+    if longest < LONG_NOTE_ANSWERS[0]:
+        return ()
+    return tuple(dict.fromkeys(min(n, longest) for n in LONG_NOTE_ANSWERS))
 
 
 def note_lengths(rows: list[LabelledRow], taxonomy: Taxonomy, with_behaviour: int = 2) -> tuple[int, ...]:
     """LONG_NOTE_ANSWERS, each cut to the longest note `rows` can fill with different answers (the development
     part has 51 behaviour-free answers: its longest notes have 53); empty when not even the shortest fits."""
-    _, showing, filler = _note_parts(rows, taxonomy)
-    longest = len(filler) + with_behaviour if len(showing) >= with_behaviour else 0
-    if longest < LONG_NOTE_ANSWERS[0]:
-        return ()
-    return tuple(dict.fromkeys(min(n, longest) for n in LONG_NOTE_ANSWERS))
+    _, _, showing, filler = _note_parts(rows, taxonomy)
+    return _lengths_for(len(showing), len(filler), with_behaviour)
 
 
 def long_notes(
@@ -153,14 +157,13 @@ def long_notes(
     false tag and the more a text-wide average dilutes the evidence. All notes are
     tagged in one call per aggregation: each distinct sentence is encoded once.
     """
-    pool, showing, filler = _note_parts(rows, taxonomy)
-    lengths = lengths or note_lengths(rows, taxonomy, with_behaviour)
+    pool, Y, showing, filler = _note_parts(rows, taxonomy)
+    lengths = lengths or _lengths_for(len(showing), len(filler), with_behaviour)
     if not lengths or max(lengths) - with_behaviour > len(filler) or with_behaviour > len(showing):
         raise InputError(
             f"too few answers for notes of {max(lengths or LONG_NOTE_ANSWERS[:1])} answers "
             f"({len(showing)} showing a behaviour, {len(filler)} showing none)"
         )
-    Y = label_matrix(pool, taxonomy)
     rng = random.Random(seed)
     drawn = {}
     for n in lengths:

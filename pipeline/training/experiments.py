@@ -50,9 +50,9 @@ experiment's training rows (gold, and the pool and pairs when it reads them) wit
 register, evaluated on all of its gold rows (a long run can be split: `--leave-register-out
 --register R`, in separate processes, adds registers to the last result if it was made with
 the same parameters and rows; a rerun keeps them on the same terms). Long notes: notes
-joined from 5, 20 and 60 development answers (53: it has 51 behaviour-free ones), two of them
-showing a behaviour (`behaviours evaluate --long-notes`), tags per note over true behaviours
-per note. Rows are ordered by
+joined from 5, 20 and 60 development answers (the longest cut to what its behaviour-free
+answers fill: 53 today), two of them showing a behaviour (`behaviours evaluate --long-notes`),
+tags per note over true behaviours per note. Rows are ordered by
 development macro-F1; experiments run before the development part existed show "–"
 there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
 `configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
@@ -84,7 +84,7 @@ def results_table(results: list[dict]) -> str:
     lines = [
         "| experiment | development macro-F1 | test macro-F1 | no-behaviour untagged (test) | micro-F1 (test) | "
         + " | ".join(f"LORO {r}" for r in registers)
-        + " | long notes, tags ÷ true (development; 5 / 20 / 53 answers) | extra rows | training time | what it is |",
+        + " | long notes, tags ÷ true (development; 5 / 20 / longest) | extra rows | training time | what it is |",
         "|---|---:|---:|---:|---:|" + "---:|" * len(registers) + "---:|---:|---:|---|",
     ]
 
