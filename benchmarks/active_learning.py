@@ -59,18 +59,6 @@ SEEDS = tuple(range(12))  # each strategy's curves: random picks, and suggest's 
 TAXONOMY = load_taxonomy()
 
 
-def subset(embedded: EmbeddedTexts, rows: np.ndarray) -> EmbeddedTexts:
-    """The texts at `rows` with their own pieces and vectors."""
-    spans = [np.arange(embedded.offsets[i], embedded.offsets[i + 1]) for i in rows]
-    at = np.concatenate(spans) if spans else np.zeros(0, dtype=int)
-    return EmbeddedTexts(
-        texts=[embedded.texts[i] for i in rows],
-        pieces=[embedded.pieces[i] for i in rows],
-        vectors=embedded.vectors[at],
-        offsets=np.cumsum([0] + [len(span) for span in spans]),
-    )
-
-
 class Head:
     """The benchmark's head (see the module docstring) fitted on some texts."""
 
@@ -103,7 +91,7 @@ def run_curve(strategy, seed, seed_head, start, universe, embedded, Y, evaluatio
     for k in range(steps + 1):
         began = time.perf_counter()
         rows = np.array(chosen)
-        head = seed_head if k == 0 else Head(subset(embedded, rows), Y[rows], params, ids)
+        head = seed_head if k == 0 else Head(embedded.subset(rows), Y[rows], params, ids)
         for name, (eval_embedded, eval_Y) in evaluations.items():
             records.append({"labels": len(rows), "strategy": strategy, "seed": seed, "set": name,
                             "macro_f1": round(head.macro_f1(eval_embedded, eval_Y), 4)})
@@ -116,7 +104,7 @@ def run_curve(strategy, seed, seed_head, start, universe, embedded, Y, evaluatio
                 # a new draw at each step (the seed moves on), as a new `suggest` run would be seeded afresh
                 drawn = replace(params.suggest, seed=seed * 1000 + k)
                 picks = choose(
-                    head.readings(subset(embedded, remaining)), counts, ids, step, drawn, params.data.near_duplicate_cosine
+                    head.readings(embedded.subset(remaining)), counts, ids, step, drawn, params.data.near_duplicate_cosine
                 )
                 picked = remaining[[p.index for p in picks]]
             chosen += [int(i) for i in picked]
@@ -292,15 +280,15 @@ def run_curves(args, params, universe, test, dev, log) -> list[dict]:
     log(f"{len(universe)} texts to label from, {len(test)} test, {len(dev)} development; "
         f"{encoder.encoded} pieces encoded (the rest from the cache)")
     n = len(universe)
-    embedded = subset(embedded_all, np.arange(n))
+    embedded = embedded_all.subset(np.arange(n))
     evaluations = {
-        "test": (subset(embedded_all, np.arange(n, n + len(test))), label_matrix(test, TAXONOMY)),
-        "development": (subset(embedded_all, np.arange(n + len(test), len(texts))), label_matrix(dev, TAXONOMY)),
+        "test": (embedded_all.subset(np.arange(n, n + len(test))), label_matrix(test, TAXONOMY)),
+        "development": (embedded_all.subset(np.arange(n + len(test), len(texts))), label_matrix(dev, TAXONOMY)),
     }
     Y = label_matrix(universe, TAXONOMY)
     start = np.random.default_rng(args.seed).choice(n, size=args.seed_rows, replace=False)
     ids = TAXONOMY.ids
-    seed_head = Head(subset(embedded, start), Y[start], params, ids)
+    seed_head = Head(embedded.subset(start), Y[start], params, ids)
     common = (seed_head, start, universe, embedded, Y, evaluations, params, ids, args.step, args.steps, log)
     records = []
     for curve in args.curves:

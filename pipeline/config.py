@@ -115,7 +115,9 @@ class TrainParams:
     the text's, the best sentences' and the mean sentence's scores and the note's
     length through a small model fitted on out-of-fold scores (pipeline/model/aggregator.py,
     regularised by `aggregation_C`), which with `composed_notes` also learns from that
-    many notes joined from training texts (pipeline/training/composed.py).
+    many notes joined from training texts (pipeline/training/composed.py). With
+    `line_discount`, the text's score it reads is the better of the whole text's and
+    its best line's, each line read alone, lowered by `line_discount` × ln(lines) in logits.
     """
 
     head: str = "logistic"  # logistic | prototype | knn | zero_shot
@@ -132,6 +134,7 @@ class TrainParams:
     aggregation: str = "max"
     aggregation_C: float = 0.1  # learned
     composed_notes: int = 0  # learned: notes joined from training texts that the aggregator also learns from
+    line_discount: float | None = None  # learned: lines read alone, discounted per ln(lines); None: whole text only
     sentence_head: bool = False  # sentences scored by a second head trained on readers' sentence labels (logistic)
     min_threshold: float = 0.2
     max_threshold: float = 0.9
@@ -156,6 +159,8 @@ class FinetuneParams:
     batch_size: int = 16
     validation_fraction: float = 0.15
     seed: int = 13
+    soft_labels: bool = False  # classify: a pool text's targets are its vote shares, not its majority labels
+    max_texts: int = 0  # classify: fine-tune on every gold row and pool rows drawn up to this many texts (0: all)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ normalised mean of its pieces, so a text costs no more encoding than its
 sentences. Each behaviour's text probability comes from the text vector, or with
 `max` aggregation from the best of the text vector and any single sentence, or with
 `learned` aggregation from a small model reading the text's and the best sentences'
-scores and the note's length (pipeline/model/aggregator.py); a behaviour is tagged
-when that probability reaches the behaviour's threshold.
+scores and the note's length (pipeline/model/aggregator.py), and the best of its lines
+(a note's paragraphs, a list's items) each read alone by the text head; a behaviour is
+tagged when that probability reaches the behaviour's threshold.
 
 A model with word features (pipeline/model/words.py) gives its head each piece's and
 each text's TF-IDF words beside the vector; the head is otherwise the same. A model with
@@ -56,79 +57,148 @@ COMBINED = "combined"  # `score --combined`: the question whose columns (`combin
 
 @dataclass
 class EmbeddedTexts:
-    """Texts, their pieces and the pieces' vectors, stacked: text i owns rows offsets[i]:offsets[i+1]."""
+    """Texts, their pieces and the pieces' vectors, stacked: text i owns rows offsets[i]:offsets[i+1]. Its pieces
+    run line by line: `lines[i]` are its lines that hold a word, and `line_sizes[i]` how many pieces each has."""
 
     texts: list[str]  # normalised
     pieces: list[list[str]]
     vectors: np.ndarray
     offsets: np.ndarray
+    lines: list[list[str]]
+    line_sizes: list[list[int]]
 
     def text_vectors(self) -> np.ndarray:
         sums = np.add.reduceat(self.vectors, self.offsets[:-1], axis=0) if len(self.vectors) else self.vectors
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return sums / np.where(norms == 0, 1.0, norms)
+        return _unit_length(sums)
+
+    def subset(self, rows: np.ndarray) -> "EmbeddedTexts":
+        """The texts at `rows`, in that order, with their own pieces, vectors and lines."""
+        spans = [np.arange(self.offsets[i], self.offsets[i + 1]) for i in rows]
+        return EmbeddedTexts(
+            texts=[self.texts[i] for i in rows],
+            pieces=[self.pieces[i] for i in rows],
+            vectors=self.vectors[np.concatenate(spans)] if spans else self.vectors[:0],
+            offsets=np.cumsum([0] + [len(span) for span in spans]),
+            lines=[self.lines[i] for i in rows],
+            line_sizes=[self.line_sizes[i] for i in rows],
+        )
+
+
+def _unit_length(sums: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.where(norms == 0, 1.0, norms)
+
+
+def _line_pieces(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> list[list[tuple[str, list[str]]]]:
+    """Each text's lines, each with its sentences, long ones cut into pieces within the encoder's limit."""
+    return [
+        [(line, [piece for sentence in sentences for piece in encoder.within_limit(sentence)]) for line, sentences in text]
+        for text in splitter.split_lines(texts)
+    ]
 
 
 def text_pieces(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> list[list[str]]:
     """Each text's sentences, long ones cut into pieces within the encoder's limit."""
-    return [
-        [piece for sentence in sentences for piece in encoder.within_limit(sentence)]
-        for sentences in splitter.split(texts)
-    ]
+    return [[piece for _, pieces in lines for piece in pieces] for lines in _line_pieces(texts, splitter, encoder)]
 
 
 def embed_texts(texts: list[str], splitter: SentenceSplitter, encoder: Encoder) -> EmbeddedTexts:
     """Split every (non-blank) text into pieces within the encoder's limit and encode each distinct piece once."""
-    pieces = text_pieces(texts, splitter, encoder)
+    lines = _line_pieces(texts, splitter, encoder)
+    pieces = [[piece for _, line_pieces in text_lines for piece in line_pieces] for text_lines in lines]
     unique = list(dict.fromkeys(piece for text_pieces in pieces for piece in text_pieces))
     position = {piece: i for i, piece in enumerate(unique)}
     unique_vectors = encoder.encode(unique)
     rows = [position[piece] for text_pieces in pieces for piece in text_pieces]
     offsets = np.cumsum([0] + [len(text_pieces) for text_pieces in pieces])
     return EmbeddedTexts(
-        texts=[normalise(text) for text in texts], pieces=pieces, vectors=unique_vectors[rows], offsets=offsets
+        texts=[normalise(text) for text in texts],
+        pieces=pieces,
+        vectors=unique_vectors[rows],
+        offsets=offsets,
+        lines=[[line for line, _ in text_lines] for text_lines in lines],
+        line_sizes=[[len(line_pieces) for _, line_pieces in text_lines] for text_lines in lines],
     )
+
+
+def _head_inputs(texts: list[str], vectors: np.ndarray, words: WordFeatures | None) -> HeadInput:
+    return vectors if words is None else words.join(texts, vectors)
 
 
 def text_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> HeadInput:
     """What the head reads for every text: its vector, with its words when the model has them."""
-    if words is None:
-        return embedded.text_vectors()
-    return words.join(embedded.texts, embedded.text_vectors())
+    return _head_inputs(embedded.texts, embedded.text_vectors(), words)
 
 
 def piece_inputs(embedded: EmbeddedTexts, words: WordFeatures | None) -> HeadInput:
     """What the head reads for every piece (sentence): its vector, with its words when the model has them."""
-    if words is None:
-        return embedded.vectors
-    return words.join([piece for pieces in embedded.pieces for piece in pieces], embedded.vectors)
+    return _head_inputs([piece for pieces in embedded.pieces for piece in pieces], embedded.vectors, words)
 
 
-def piece_and_text_probabilities(
+@dataclass
+class HeadScores:
+    """A batch's probabilities from the heads, every output: each piece's, each text's, and each text's best
+    line's, its lines read alone by the text head (a note's paragraphs and a list's items are each like a
+    short answer, which is what the text head learned from)."""
+
+    pieces: np.ndarray  # pieces × outputs, by the sentence head when the model has one
+    texts: np.ndarray  # texts × outputs
+    best_lines: np.ndarray  # texts × outputs: a one-line text's own
+    lines: np.ndarray  # texts: how many lines
+    offsets: np.ndarray  # text i owns pieces offsets[i]:offsets[i+1]
+
+    def output(self, j: slice) -> "HeadScores":
+        """The same scores for the outputs `j` only."""
+        return HeadScores(self.pieces[:, j], self.texts[:, j], self.best_lines[:, j], self.lines, self.offsets)
+
+
+def best_line_probabilities(
+    head, embedded: EmbeddedTexts, words: WordFeatures | None, text_probs: np.ndarray
+) -> np.ndarray:
+    """texts × outputs: the most probable of each text's lines, each read by the text head alone (`text_probs`
+    for one-line texts, which are most: only texts of several lines cost anything more)."""
+    best = text_probs.copy()
+    several = [i for i, sizes in enumerate(embedded.line_sizes) if len(sizes) > 1]
+    if not several:
+        return best
+    starts = np.concatenate([embedded.offsets[i] + np.cumsum([0] + embedded.line_sizes[i][:-1]) for i in several])
+    ends = np.concatenate([embedded.offsets[i] + np.cumsum(embedded.line_sizes[i]) for i in several])
+    vectors = _unit_length(np.stack([embedded.vectors[a:b].sum(axis=0) for a, b in zip(starts, ends)]))
+    probs = head.predict_proba(_head_inputs([line for i in several for line in embedded.lines[i]], vectors, words))
+    first = np.cumsum([0] + [len(embedded.line_sizes[i]) for i in several])
+    best[several] = np.maximum.reduceat(probs, first[:-1], axis=0)
+    return best
+
+
+def head_scores(
     head,
     embedded: EmbeddedTexts,
     words: WordFeatures | None = None,
     sentence_head=None,
     sentence_words: WordFeatures | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities per piece (pieces × behaviours) and per text (texts × behaviours): pieces scored by the
-    sentence head when the model has one (trained on readers' sentence labels), else by the text head."""
+) -> HeadScores:
+    """Every piece's, text's and best line's probabilities: pieces scored by the sentence head when the model
+    has one (trained on readers' sentence labels), else by the text head; texts and lines by the text head."""
     text_probs = head.predict_proba(text_inputs(embedded, words))
     if sentence_head is None:
-        return head.predict_proba(piece_inputs(embedded, words)), text_probs
-    return sentence_head.predict_proba(piece_inputs(embedded, sentence_words)), text_probs
+        piece_probs = head.predict_proba(piece_inputs(embedded, words))
+    else:
+        piece_probs = sentence_head.predict_proba(piece_inputs(embedded, sentence_words))
+    return HeadScores(
+        pieces=piece_probs,
+        texts=text_probs,
+        best_lines=best_line_probabilities(head, embedded, words, text_probs),
+        lines=np.array([len(sizes) for sizes in embedded.line_sizes]),
+        offsets=embedded.offsets,
+    )
 
 
-def aggregate(
-    piece_probs: np.ndarray,
-    text_probs: np.ndarray,
-    offsets: np.ndarray,
-    how: str,
-    aggregator: NoteAggregator | None = None,
-) -> np.ndarray:
+def aggregate(scores: HeadScores, how: str, aggregator: NoteAggregator | None = None) -> np.ndarray:
     """Text probabilities from the text vector alone (`text`), the best of it and every piece (`max`),
     the chance that at least one piece shows the behaviour if pieces were independent (`noisy_or`),
-    or the `aggregator`'s reading of all of them (`learned`; the last output, "any behaviour", as `max`)."""
+    or the `aggregator`'s reading of all of them (`learned`, also of the best line when the aggregator reads
+    lines; the last output, "any behaviour", as `max`)."""
+    piece_probs, text_probs, offsets = scores.pieces, scores.texts, scores.offsets
     if how == "text":
         return text_probs
     if how == "max":
@@ -139,8 +209,10 @@ def aggregate(
     if how == "learned":
         if aggregator is None:
             raise ValueError("learned aggregation needs a fitted aggregator")
-        behaviours = aggregator.predict_proba(note_features(piece_probs, text_probs, offsets))
-        gate = aggregate(piece_probs[:, -1:], text_probs[:, -1:], offsets, "max")
+        discount = aggregator.line_discount
+        features = note_features(piece_probs, text_probs, offsets, scores.best_lines, scores.lines, discount)
+        behaviours = aggregator.predict_proba(features)
+        gate = aggregate(scores.output(slice(-1, None)), "max")
         return np.column_stack([behaviours, gate])
     raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {how!r}")
 
@@ -204,13 +276,11 @@ class Tagger:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
         model = self.model
-        piece_probs, text_probs = piece_and_text_probabilities(
-            model.head, embedded, model.words, model.sentence_head, model.sentence_words
-        )
-        probs = aggregate(piece_probs, text_probs, embedded.offsets, model.aggregation, model.aggregator)
+        read = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
+        probs = aggregate(read, model.aggregation, model.aggregator)
         gate = display_scores(probs[:, -1:], np.float32(model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], model.thresholds), gate)
-        piece_scores = display_scores(piece_probs[:, :-1], model.thresholds)
+        piece_scores = display_scores(read.pieces[:, :-1], model.thresholds)
         polarity = model.polarity
         text_strength = polarity.predict_proba(embedded.texts, embedded.text_vectors())
         piece_strength = polarity.predict_proba([p for pieces in embedded.pieces for p in pieces], embedded.vectors)

@@ -97,17 +97,22 @@ class SentenceSplitter:
         self.params = params
         self.nlp = load_sentence_pipeline(params)
 
-    def split(self, texts: list[str], batch_size: int = 256) -> list[list[str]]:
-        pieces_of = [[piece for line in normalise(text).split("\n") for piece in cut_long_line(line)] for text in texts]
-        flat = [piece for pieces in pieces_of for piece in pieces]
-        docs = self.nlp.pipe(flat, batch_size=batch_size)
+    def split_lines(self, texts: list[str], batch_size: int = 256) -> list[list[tuple[str, list[str]]]]:
+        """Each text's lines that hold a word, each with its sentences; a text with none is one line, one sentence."""
+        lines_of = [normalise(text).split("\n") for text in texts]
+        cuts_of = [[cut_long_line(line) for line in lines] for lines in lines_of]
+        docs = iter(self.nlp.pipe((cut for cuts in cuts_of for line in cuts for cut in line), batch_size=batch_size))
         result = []
-        for text, pieces in zip(texts, pieces_of):
-            sentences = [
-                sentence.text.strip()
-                for _, doc in zip(pieces, docs)
-                for sentence in doc.sents
-                if _HAS_WORD.search(sentence.text)
-            ]
-            result.append(sentences or [normalise(text)])
+        for text, lines, cuts in zip(texts, lines_of, cuts_of):
+            found = []
+            for line, line_cuts in zip(lines, cuts):
+                sentences = [
+                    sentence.text.strip() for _ in line_cuts for sentence in next(docs).sents if _HAS_WORD.search(sentence.text)
+                ]
+                if sentences:
+                    found.append((line, sentences))
+            result.append(found or [(normalise(text), [normalise(text)])])
         return result
+
+    def split(self, texts: list[str], batch_size: int = 256) -> list[list[str]]:
+        return [[sentence for _, sentences in lines for sentence in sentences] for lines in self.split_lines(texts, batch_size)]

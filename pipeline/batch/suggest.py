@@ -40,7 +40,7 @@ from pipeline.data.tools.suggestions import Suggestion
 from pipeline.errors import InputError
 from pipeline.io.exports import open_export, shown_columns
 from pipeline.io.files import check_output
-from pipeline.tagger import Tagger, aggregate, embed_texts, piece_and_text_probabilities
+from pipeline.tagger import Tagger, aggregate, embed_texts, head_scores
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,8 @@ def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) ->
     probabilities, sentences, vectors = [], [], []
     for start in range(0, len(texts), chunk_size):
         embedded = embed_texts(texts[start : start + chunk_size], tagger.splitter, tagger.encoder)
-        piece_probs, text_probs = piece_and_text_probabilities(
-            model.head, embedded, model.words, model.sentence_head, model.sentence_words
-        )
-        probabilities.append(aggregate(piece_probs, text_probs, embedded.offsets, model.aggregation, model.aggregator))
+        read = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
+        probabilities.append(aggregate(read, model.aggregation, model.aggregator))
         sentences.append(np.diff(embedded.offsets))
         vectors.append(embedded.text_vectors())
     outputs = len(model.behaviours) + 1

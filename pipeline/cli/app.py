@@ -96,7 +96,7 @@ def print_figures(figures: dict, taxonomy: Taxonomy, title: str) -> None:
     for behaviour_id, m in figures["per_behaviour"].items():
         table.add_row(
             taxonomy[behaviour_id].name, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}",
-            _between(m.get("f1_interval_90"), 2), str(m["support"]),
+            interval_text(m.get("f1_interval_90"), 2), str(m["support"]),
         )
     console.print(table)
     console.print(headline(figures))
@@ -104,7 +104,7 @@ def print_figures(figures: dict, taxonomy: Taxonomy, title: str) -> None:
         c = figures["calibration"]
         console.print(
             f"probabilities: expected calibration error {c['expected_calibration_error']:.3f} "
-            f"(90% interval {_between(c['interval_90'])}) over {c['pairs']} (text, behaviour) pairs",
+            f"(90% interval {interval_text(c['interval_90'])}) over {c['pairs']} (text, behaviour) pairs",
             highlight=False,
         )
     if "per_register" in figures:
@@ -114,7 +114,7 @@ def print_figures(figures: dict, taxonomy: Taxonomy, title: str) -> None:
         for register, m in figures["per_register"].items():
             untagged = "–" if m["none_untagged"] is None else f"{m['none_untagged']:.2f} of {m['none_texts']}"
             registers.add_row(
-                register, str(m["texts"]), f"{m['macro_f1']:.3f}", _between(m.get("macro_f1_interval_90")),
+                register, str(m["texts"]), f"{m['macro_f1']:.3f}", interval_text(m.get("macro_f1_interval_90")),
                 f"{m['micro_f1']:.3f}", untagged,
             )
         console.print(registers)
@@ -131,7 +131,7 @@ def _print_polarity(polarity: dict) -> None:
         table.add_column(column, justify="left" if column == "register" else "right")
     for name, m in [*polarity["per_register"].items(), ("all", polarity)]:
         table.add_row(
-            name, f"{m['found']} of {m['pairs']}", fmt(m["accuracy"]), _between(m.get("accuracy_interval_90")), fmt(m["macro_f1"])
+            name, f"{m['found']} of {m['pairs']}", fmt(m["accuracy"]), interval_text(m.get("accuracy_interval_90")), fmt(m["macro_f1"])
         )
     console.print(table)
 
@@ -143,9 +143,9 @@ def headline(figures: dict) -> str:
         return "–" if value is None else f"{value:.3f}"
 
     interval = figures.get("macro_f1_interval_90")
-    between = f" (90% interval {_between(interval)})" if interval else ""
+    between = f" (90% interval {interval_text(interval)})" if interval else ""
     none_interval = figures.get("none_untagged_interval_90")
-    none_between = f" (90% interval {_between(none_interval)})" if none_interval else ""
+    none_between = f" (90% interval {interval_text(none_interval)})" if none_interval else ""
     return (
         f"texts {figures['texts']}  macro-F1 {fmt(figures['macro_f1'])}{between}  micro-F1 {fmt(figures['micro_f1'])}  "
         f"exact match {fmt(figures['exact_match'])}\n"
@@ -154,7 +154,7 @@ def headline(figures: dict) -> str:
     )
 
 
-def _between(interval: list[float] | None, digits: int = 3) -> str:
+def interval_text(interval: list[float] | None, digits: int = 3) -> str:
     """A 90% interval as `low–high` (– when there is none)."""
     return f"{interval[0]:.{digits}f}–{interval[1]:.{digits}f}" if interval else "–"
 

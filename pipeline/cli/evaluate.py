@@ -21,6 +21,7 @@ from pipeline.cli.app import (
     app,
     console,
     headline,
+    interval_text,
     print_figures,
 )
 from pipeline.config import DEFAULT_PARAMS, Params, load_params
@@ -121,7 +122,10 @@ def _long_notes(
         print(json.dumps(figures, indent=2))
         return
     source = ", ".join(map(str, files)) if files else "test answers"
-    table = Table(title=f"Long notes ({source} joined as paragraphs): macro-F1 / micro-F1 / tags per note")
+    table = Table(
+        title=f"Long notes ({source} joined as paragraphs): macro-F1 / tags per note ÷ true behaviours per note, "
+        "each with its 90% interval over notes"
+    )
     table.add_column("answers per note")
     table.add_column("words", justify="right")
     table.add_column("true behaviours", justify="right")
@@ -129,7 +133,11 @@ def _long_notes(
     for aggregation in aggregations:
         table.add_column(aggregation, justify="right")
     for answers, m in figures.items():
-        cells = [f"{m[a]['macro_f1']:.3f} / {m[a]['micro_f1']:.3f} / {m[a]['tags_per_note']:.1f}" for a in aggregations]
+        cells = [
+            f"{m[a]['macro_f1']:.3f} ({interval_text(m[a]['macro_f1_interval_90'])}) / "
+            f"{m[a]['tags_to_true']:.2f} ({interval_text(m[a]['tags_to_true_interval_90'], 2)})"
+            for a in aggregations
+        ]
         table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
     console.print(table)
 

@@ -400,6 +400,7 @@ def gold_rows(texts: list[PoolText], file: str) -> list[LabelledRow]:
             LabelledRow(
                 text.id, text.text, tuple(labels), tuple(labels.values()), text.register, text.source, file, line,
                 sentences=text.sentence_signs() if text.sentence_voted else None,
+                shares=tuple((b, text.share(b)) for b in sorted({b for vote in text.votes for b in vote.labels})),
             )
         )
     return rows

@@ -46,6 +46,8 @@ class LabelledRow:
     # Pool texts with readers' sentence votes: each sentence with the behaviours at least half its readers
     # marked there, and their sign (None where the readers' signs tie): PoolText.sentence_signs.
     sentences: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] | None = None
+    # Pool texts: the share of votes carrying each behaviour any vote carries (PoolText.share), the soft labels.
+    shares: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -250,4 +252,16 @@ def label_matrix(rows: list[LabelledRow], taxonomy: Taxonomy) -> np.ndarray:
     for r, row in enumerate(rows):
         for label in row.labels:
             matrix[r, index[label]] = 1
+    return matrix
+
+
+def soft_label_matrix(rows: list[LabelledRow], taxonomy: Taxonomy) -> np.ndarray:
+    """Rows × behaviours (taxonomy order): a pool text's vote shares, any other row's labels as 0 or 1."""
+    index = {behaviour_id: i for i, behaviour_id in enumerate(taxonomy.ids)}
+    matrix = label_matrix(rows, taxonomy).astype(np.float32)
+    for r, row in enumerate(rows):
+        if row.shares is not None:
+            matrix[r] = 0.0
+            for behaviour, share in row.shares:
+                matrix[r, index[behaviour]] = share
     return matrix

@@ -10,6 +10,14 @@ the note and learns how much each should count:
 - the log of the number of sentences, and the best sentence's times it
   (a single strong sentence means less in a long note than in a short answer).
 
+With a `line_discount`, the text's own probability is the better of the whole text's
+and its best line's, each line read alone by the text head, lowered by
+`line_discount` × ln(lines) in logits. A long note's paragraphs (or a list's items)
+are each like the short answers the text head learned from, where the whole note's
+vector dilutes what one paragraph says; the more lines, the more chances one of them
+looks like a behaviour by accident, hence the discount (docs/decisions.md, "Lines
+read alone"). A text of one line is read as before.
+
 Probabilities enter as logits. One logistic regression per behaviour is fitted on
 out-of-fold head probabilities of the training texts (texts the head never saw,
 as at scoring time), so its output is itself a probability, calibrated on those
@@ -32,8 +40,17 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1.0 - p))
 
 
-def note_features(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """texts × outputs × FEATURES: what the aggregator reads for every (text, output)."""
+def note_features(
+    piece_probs: np.ndarray,
+    text_probs: np.ndarray,
+    offsets: np.ndarray,
+    best_lines: np.ndarray,
+    lines: np.ndarray,
+    line_discount: float | None,
+) -> np.ndarray:
+    """texts × outputs × FEATURES: what the aggregator reads for every (text, output), from its pieces' and its own
+    probabilities (text i owns pieces offsets[i]:offsets[i+1]) and, with a `line_discount`, its best line's
+    (`best_lines`) and its number of `lines`."""
     counts = np.diff(offsets)
     starts = offsets[:-1]
     best = np.maximum.reduceat(piece_probs, starts, axis=0)
@@ -43,16 +60,20 @@ def note_features(piece_probs: np.ndarray, text_probs: np.ndarray, offsets: np.n
     ).reshape(best.shape)  # a one-sentence text's second best is its best
     log_sentences = np.broadcast_to(np.log(counts)[:, None], best.shape)
     best_logit = _logit(best)
+    text = _logit(text_probs)
+    if line_discount is not None:
+        text = np.maximum(text, _logit(best_lines) - line_discount * np.log(lines)[:, None])
     return np.stack(
-        [_logit(text_probs), best_logit, _logit(second), _logit(mean), log_sentences, best_logit * log_sentences], axis=2
+        [text, best_logit, _logit(second), _logit(mean), log_sentences, best_logit * log_sentences], axis=2
     ).astype(np.float32)
 
 
 class NoteAggregator:
     """One logistic regression per behaviour over `note_features`."""
 
-    def __init__(self, C: float = 0.1) -> None:
+    def __init__(self, C: float = 0.1, line_discount: float | None = None) -> None:
         self.C = C
+        self.line_discount = line_discount  # how its features were made (`note_features`); None in older models
 
     def fit(self, features: np.ndarray, Y: np.ndarray) -> "NoteAggregator":
         coef, intercept = [], []
@@ -81,4 +102,4 @@ class NoteAggregator:
         return aggregator
 
     def saved_params(self) -> dict:
-        return {"C": self.C}
+        return {"C": self.C, "line_discount": self.line_discount}

@@ -36,7 +36,7 @@ from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.training.evaluate import tagger_figures
 from pipeline.training.fit import fit_model
-from pipeline.training.metrics import headline_figures, multilabel_metrics
+from pipeline.training.metrics import bootstrap_interval, headline_figures, multilabel_metrics, ratio_interval
 
 BASELINE_REGISTERS = ("brainstorm", "framework")
 LONG_NOTE_ANSWERS = (5, 20, 60)  # answers per joined note (`long_notes`)
@@ -189,10 +189,14 @@ def long_notes(
         for k, n in enumerate(lengths):
             rows = slice(k * notes, (k + 1) * notes)
             metrics = multilabel_metrics(truth[rows], predicted[rows], taxonomy.ids)
+            tags, true = predicted[rows].sum(axis=1), truth[rows].sum(axis=1)
             figures[n][aggregation] = {
                 "macro_f1": metrics["macro_f1"],
+                "macro_f1_interval_90": [round(b, 4) for b in bootstrap_interval(truth[rows], predicted[rows])],
                 "micro_f1": metrics["micro_f1"],
-                "tags_per_note": float(predicted[rows].sum(axis=1).mean()),
+                "tags_per_note": float(tags.mean()),
+                "tags_to_true": round(float(tags.sum() / true.sum()), 4),
+                "tags_to_true_interval_90": [round(b, 4) for b in ratio_interval(tags, true)],
             }
     return figures
 

@@ -58,4 +58,6 @@ def joined(embedded: EmbeddedTexts, notes: list[np.ndarray]) -> EmbeddedTexts:
         pieces=[[piece for i in note for piece in embedded.pieces[i]] for note in notes],
         vectors=embedded.vectors[np.concatenate(spans)] if spans else embedded.vectors[:0],
         offsets=np.cumsum([0] + [len(span) for span in spans]),
+        lines=[[line for i in note for line in embedded.lines[i]] for note in notes],
+        line_sizes=[[size for i in note for size in embedded.line_sizes[i]] for note in notes],
     )

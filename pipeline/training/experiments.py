@@ -52,7 +52,8 @@ register, evaluated on all of its gold rows (a long run can be split: `--leave-r
 the same parameters and rows; a rerun keeps them on the same terms). Long notes: notes
 joined from 5, 20 and 60 development answers (the longest cut to what its behaviour-free
 answers fill: 53 today), two of them showing a behaviour (`behaviours evaluate --long-notes`),
-tags per note over true behaviours per note. Rows are ordered by
+tags per note over true behaviours per note (90% intervals over notes in the results
+files). Rows are ordered by
 development macro-F1; experiments run before the development part existed show "–"
 there. Rewritten by `behaviours experiment NAME… [--leave-register-out]` (configs in
 `configs/experiments/`, results in `experiments/results/`, runs in MLflow tagged
@@ -112,13 +113,15 @@ def results_table(results: list[dict]) -> str:
 
 def long_note_summary(figures: dict[int, dict], aggregation: str) -> dict[str, dict]:
     """Per note length (answers), the experiment's own aggregation on long notes: macro-F1, tags per note,
-    true behaviours per note and their ratio (1.0: as many tags as true behaviours)."""
+    true behaviours per note and their ratio (1.0: as many tags as true behaviours), with 90% intervals."""
     return {
         str(answers): {
             "macro_f1": round(m[aggregation]["macro_f1"], 4),
+            "macro_f1_interval_90": m[aggregation]["macro_f1_interval_90"],
             "tags_per_note": round(m[aggregation]["tags_per_note"], 3),
             "true_per_note": round(m["labels_per_note"], 3),
-            "tags_to_true": round(m[aggregation]["tags_per_note"] / m["labels_per_note"], 3),
+            "tags_to_true": round(m[aggregation]["tags_to_true"], 3),
+            "tags_to_true_interval_90": m[aggregation]["tags_to_true_interval_90"],
         }
         for answers, m in figures.items()
     }

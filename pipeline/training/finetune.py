@@ -93,7 +93,8 @@ def finetune(
     params: FinetuneParams,
     score_validation,
 ) -> FinetuneResult:
-    """Train adapters and a linear head on `fit_idx`; keep the epoch that scores best on `val_idx`.
+    """Train adapters and a linear head on `fit_idx` towards `Y` (0/1 labels or vote shares, rows × outputs); keep
+    the epoch that scores best on `val_idx`.
 
     `st_model` is a SentenceTransformer, left unchanged. `score_validation(probs)`
     returns the macro-F1 of validation probabilities (thresholds tuned on them).

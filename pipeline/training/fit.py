@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.model_selection import GroupKFold, StratifiedKFold, train_test_split
 
-from pipeline.config import Params, TrainParams
-from pipeline.data.rows import LabelledRow, label_matrix
+from pipeline.config import FinetuneParams, Params, TrainParams
+from pipeline.data.rows import LabelledRow, label_matrix, soft_label_matrix
 from pipeline.encoders.base import Encoder
 from pipeline.encoders.transformer import SentenceTransformerEncoder
 from pipeline.errors import InputError
@@ -29,10 +29,11 @@ from pipeline.model.words import WordFeatures
 from pipeline.tagger import (
     POLARITY_AGGREGATIONS,
     EmbeddedTexts,
+    HeadScores,
     aggregate,
     embed_texts,
+    head_scores,
     text_inputs,
-    piece_and_text_probabilities,
     text_pieces,
 )
 from pipeline.taxonomy import Taxonomy
@@ -56,8 +57,7 @@ def description_vectors(taxonomy: Taxonomy, encoder: Encoder) -> np.ndarray:
 
 
 def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str, words: WordFeatures | None = None) -> np.ndarray:
-    piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words)
-    return aggregate(piece_probs, text_probs, embedded.offsets, aggregation)
+    return aggregate(head_scores(head, embedded, words), aggregation)
 
 
 def fit_words(params: TrainParams, texts: list[str]) -> WordFeatures | None:
@@ -131,12 +131,12 @@ def _folds(Y: np.ndarray, params: TrainParams) -> list[tuple[np.ndarray, np.ndar
 
 @dataclass
 class OutOfFoldScores:
-    """Every piece's and text's probabilities from heads trained on the other folds' texts, and the same for the
-    notes composed from each fold's texts (`train.composed_notes`): `note_fold` is the fold they were held out of."""
+    """Every piece's, text's and best line's probabilities from heads trained on the other folds' texts, and the
+    texts' of the notes composed from each fold's texts (`train.composed_notes`): `note_fold` is the fold they
+    were held out of."""
 
     folds: list[tuple[np.ndarray, np.ndarray]]
-    pieces: np.ndarray  # pieces × outputs
-    texts: np.ndarray  # texts × outputs
+    scores: HeadScores
     notes: list[np.ndarray]  # each composed note's texts
     note_texts: np.ndarray  # notes × outputs
     note_fold: np.ndarray
@@ -150,13 +150,14 @@ def out_of_fold_scores(
     sentences: SentenceExamples | None = None,
     composed_notes: int = 0,
 ) -> OutOfFoldScores:
-    """Each piece's and each text's probabilities from heads trained on the other folds' texts (pieces by
-    the sentence head when `sentences` are given, else by the text head); with `composed_notes`, also
-    those of that many notes joined from the folds' held-out texts, each from its fold's head."""
+    """Each piece's, text's and best line's probabilities from heads trained on the other folds' texts (pieces by
+    the sentence head when `sentences` are given, else by the text head); with `composed_notes`, also the texts'
+    of that many notes joined from the folds' held-out texts, each from its fold's head."""
     folds = _folds(Y, params.train)
     owner = np.repeat(np.arange(len(Y)), np.diff(embedded.offsets))
     piece_oof = np.zeros((len(embedded.vectors), Y.shape[1]), dtype=np.float32)
     text_oof = np.zeros(Y.shape, dtype=np.float32)
+    line_oof = np.zeros(Y.shape, dtype=np.float32)
     rng = np.random.default_rng(params.train.seed)
     notes, note_texts, note_fold = [], [], []
     for k, (fit_idx, held_idx) in enumerate(folds):
@@ -164,28 +165,35 @@ def out_of_fold_scores(
         sentence_head, sentence_words = (
             fit_sentence_head(sentences, np.isin(sentences.owner, fit_idx), params.train) if sentences else (None, None)
         )
-        piece_probs, text_probs = piece_and_text_probabilities(head, embedded, words, sentence_head, sentence_words)
-        text_oof[held_idx] = text_probs[held_idx]
+        read = head_scores(head, embedded, words, sentence_head, sentence_words)
+        text_oof[held_idx] = read.texts[held_idx]
+        line_oof[held_idx] = read.best_lines[held_idx]
         held_pieces = np.isin(owner, held_idx)
-        piece_oof[held_pieces] = piece_probs[held_pieces]
+        piece_oof[held_pieces] = read.pieces[held_pieces]
         fold_notes = draw_notes(held_idx, Y[:, -1].astype(bool), composed_notes // len(folds), rng)
         if fold_notes:
             notes += fold_notes
             note_texts.append(head.predict_proba(text_inputs(joined(embedded, fold_notes), words)))
             note_fold += [k] * len(fold_notes)
+    lines = np.array([len(sizes) for sizes in embedded.line_sizes])
     return OutOfFoldScores(
-        folds, piece_oof, text_oof, notes,
+        folds, HeadScores(piece_oof, text_oof, line_oof, lines, embedded.offsets), notes,
         np.vstack(note_texts) if note_texts else np.zeros((0, Y.shape[1]), dtype=np.float32), np.array(note_fold, dtype=int),
     )
 
 
-def composed_note_features(scores: OutOfFoldScores, embedded: EmbeddedTexts) -> np.ndarray:
-    """`note_features` of the composed notes: their parts' out-of-fold piece scores in order, their own text scores."""
-    if not scores.notes:
-        return np.zeros((0, scores.texts.shape[1], len(FEATURES)), dtype=np.float32)
-    rows = [piece_rows(embedded, note) for note in scores.notes]
+def composed_note_features(oof: OutOfFoldScores, embedded: EmbeddedTexts, line_discount: float | None) -> np.ndarray:
+    """`note_features` of the composed notes: their parts' out-of-fold piece scores in order, their own text
+    scores, the best of their parts' best lines and their parts' lines added up."""
+    if not oof.notes:
+        return np.zeros((0, oof.scores.texts.shape[1], len(FEATURES)), dtype=np.float32)
+    rows = [piece_rows(embedded, note) for note in oof.notes]
     offsets = np.cumsum([0] + [len(r) for r in rows])
-    return note_features(scores.pieces[np.concatenate(rows)], scores.note_texts, offsets)
+    best_lines = np.stack([oof.scores.best_lines[note].max(axis=0) for note in oof.notes])
+    lines = np.array([oof.scores.lines[note].sum() for note in oof.notes])
+    return note_features(
+        oof.scores.pieces[np.concatenate(rows)], oof.note_texts, offsets, best_lines, lines, line_discount
+    )
 
 
 def out_of_fold_probabilities(
@@ -205,24 +213,26 @@ def out_of_fold_probabilities(
     """
     how = params.train.aggregation
     composed_notes = params.train.composed_notes if how == "learned" else 0
-    scores = out_of_fold_scores(embedded, Y, params, prototypes, sentences, composed_notes)
+    oof = out_of_fold_scores(embedded, Y, params, prototypes, sentences, composed_notes)
+    scores = oof.scores
     if how != "learned":
-        return aggregate(scores.pieces, scores.texts, embedded.offsets, how), None
+        return aggregate(scores, how), None
     behaviours = Y[:, :-1]
-    features = note_features(scores.pieces, scores.texts, embedded.offsets)
-    note_X = composed_note_features(scores, embedded)
-    note_Y = np.array([behaviours[note].any(axis=0) for note in scores.notes], dtype=Y.dtype).reshape(-1, behaviours.shape[1])
+    discount = params.train.line_discount
+    features = note_features(scores.pieces, scores.texts, scores.offsets, scores.best_lines, scores.lines, discount)
+    note_X = composed_note_features(oof, embedded, discount)
+    note_Y = np.array([behaviours[note].any(axis=0) for note in oof.notes], dtype=Y.dtype).reshape(-1, behaviours.shape[1])
 
     def fitted(texts: np.ndarray, notes: np.ndarray) -> NoteAggregator:
-        return NoteAggregator(C=params.train.aggregation_C).fit(
+        return NoteAggregator(C=params.train.aggregation_C, line_discount=discount).fit(
             np.concatenate([features[texts], note_X[notes]]), np.concatenate([behaviours[texts], note_Y[notes]])
         )
 
-    oof = np.zeros(behaviours.shape, dtype=np.float32)
-    for k, (fit_idx, held_idx) in enumerate(scores.folds):
-        oof[held_idx] = fitted(fit_idx, scores.note_fold != k).predict_proba(features[held_idx])
-    gate = aggregate(scores.pieces[:, -1:], scores.texts[:, -1:], embedded.offsets, "max")
-    return np.column_stack([oof, gate]), fitted(np.arange(len(Y)), np.ones(len(scores.notes), dtype=bool))
+    probs = np.zeros(behaviours.shape, dtype=np.float32)
+    for k, (fit_idx, held_idx) in enumerate(oof.folds):
+        probs[held_idx] = fitted(fit_idx, oof.note_fold != k).predict_proba(features[held_idx])
+    gate = aggregate(scores.output(slice(-1, None)), "max")
+    return np.column_stack([probs, gate]), fitted(np.arange(len(Y)), np.ones(len(oof.notes), dtype=bool))
 
 
 def tune_thresholds(Y: np.ndarray, probs: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -374,28 +384,42 @@ def _fit_finetuned(
             "no sentence head and an aggregation other than learned"
         )
     texts = [r.text for r in rows]
+    chosen = fine_tuning_rows(rows, tuning)
     first_label = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
     fit_idx, val_idx = train_test_split(
-        np.arange(len(texts)), test_size=tuning.validation_fraction, stratify=first_label, random_state=tuning.seed
+        chosen, test_size=tuning.validation_fraction, stratify=first_label[chosen], random_state=tuning.seed
     )
 
     def validation_macro_f1(probs: np.ndarray) -> float:
         thresholds, gate = choose_thresholds(Y[val_idx], probs, params, taxonomy.ids)
         return multilabel_metrics(Y[val_idx], gated(probs, thresholds, gate), taxonomy.ids)["macro_f1"]
 
+    targets = soft_label_matrix(rows, taxonomy) if tuning.soft_labels else Y.astype(np.float32)
+    targets = np.column_stack([targets, targets.max(axis=1)])  # "any behaviour": the best-carried behaviour's share
     pieces = text_pieces(texts, splitter, encoder)
-    result = finetune(base.model, pieces, with_any_column(Y), fit_idx, val_idx, tuning, validation_macro_f1)
+    result = finetune(base.model, pieces, targets, fit_idx, val_idx, tuning, validation_macro_f1)
     log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
     base.apply_adapter(result.adapter, tuning.scale)
     head = LogisticHead.from_arrays({"coef": result.coef, "intercept": result.intercept})
-    probs = text_probabilities(head, embed_texts(texts, splitter, encoder), params.train.aggregation)
-    thresholds, gate = choose_thresholds(Y[val_idx], probs[val_idx], params, taxonomy.ids)
-    figures = multilabel_metrics(Y[val_idx], gated(probs[val_idx], thresholds, gate), taxonomy.ids)
+    probs = text_probabilities(head, embed_texts([texts[i] for i in val_idx], splitter, encoder), params.train.aggregation)
+    thresholds, gate = choose_thresholds(Y[val_idx], probs, params, taxonomy.ids)
+    figures = multilabel_metrics(Y[val_idx], gated(probs, thresholds, gate), taxonomy.ids)
     method = (
-        f"{len(val_idx)} training rows held out of fine-tuning "
+        f"{len(val_idx)} training rows held out of fine-tuning on {len(chosen)} "
         f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
+        + (", pool texts' targets their vote shares" if tuning.soft_labels else "")
     )
     return FittedHead(head, thresholds, gate, figures, method, adapter=result.adapter)
+
+
+def fine_tuning_rows(rows: list[LabelledRow], tuning: FinetuneParams) -> np.ndarray:
+    """The rows fine-tuning reads: all, or with `max_texts`, every row that is not a pool text and pool texts
+    drawn (seeded) up to that many."""
+    pool = np.array([row.shares is not None for row in rows])
+    if not tuning.max_texts or len(rows) <= tuning.max_texts:
+        return np.arange(len(rows))
+    drawn = np.random.default_rng(tuning.seed).permutation(np.flatnonzero(pool))[: max(tuning.max_texts - (~pool).sum(), 0)]
+    return np.sort(np.concatenate([np.flatnonzero(~pool), drawn]))
 
 
 def _fit_contrastive(

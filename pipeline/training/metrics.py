@@ -108,6 +108,18 @@ def share_interval(flags: np.ndarray, level: float = 0.9, resamples: int = 1000,
     return float(low), float(high)
 
 
+def ratio_interval(
+    numerators: np.ndarray, denominators: np.ndarray, level: float = 0.9, resamples: int = 1000, seed: int = 13
+) -> tuple[float, float]:
+    """The `level` percentile bootstrap interval of sum(numerators) / sum(denominators), items drawn with replacement
+    (tags per note over true behaviours per note)."""
+    numerators, denominators = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(numerators), size=(resamples, len(numerators)))
+    low, high = _percentiles(numerators[idx].sum(axis=1) / np.maximum(denominators[idx].sum(axis=1), 1e-12), level)
+    return float(low), float(high)
+
+
 def expected_calibration_error(Y_true: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
     """Pooled over every (text, behaviour): the mean gap between probability and outcome in equal-width bins,
     weighted by how many pairs each bin holds."""

@@ -1,14 +1,24 @@
 """Learned aggregation: the note features, the aggregator, and a model trained, saved and loaded with it."""
 
 import dataclasses
+import json
 
 import numpy as np
 from helpers import tiny_params, tiny_rows
 
 from pipeline.model.aggregator import FEATURES, NoteAggregator, note_features
 from pipeline.model.folder import load_model, save_model
-from pipeline.tagger import Tagger, aggregate
+from pipeline.tagger import HeadScores, Tagger, aggregate, best_line_probabilities, embed_texts, text_inputs
 from pipeline.training.fit import fit_model
+
+
+def logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def one_line_features(pieces: np.ndarray, texts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`note_features` of texts of one line each, lines not read."""
+    return note_features(pieces, texts, offsets, texts, np.ones(len(texts), dtype=int), None)
 
 
 def test_note_features_read_each_texts_own_sentences():
@@ -16,9 +26,8 @@ def test_note_features_read_each_texts_own_sentences():
     pieces = np.array([[0.9], [0.2], [0.7], [0.4]])
     texts = np.array([[0.5], [0.3]])
     offsets = np.array([0, 1, 4])
-    X = note_features(pieces, texts, offsets)
+    X = one_line_features(pieces, texts, offsets)
     assert X.shape == (2, 1, len(FEATURES))
-    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
     text, best, second, mean, log_n, best_log_n = X[1, 0]
     assert np.isclose(text, logit(0.3), atol=1e-5)
     assert np.isclose(best, logit(0.7), atol=1e-5) and np.isclose(second, logit(0.4), atol=1e-5)
@@ -26,6 +35,45 @@ def test_note_features_read_each_texts_own_sentences():
     assert np.isclose(log_n, np.log(3)) and np.isclose(best_log_n, logit(0.7) * np.log(3), atol=1e-5)
     assert np.isclose(X[0, 0, 1], X[0, 0, 2])  # one sentence: its second best is its best
     assert X[0, 0, 4] == 0.0
+
+
+def test_a_texts_score_is_its_best_line_discounted_when_that_is_better():
+    pieces = np.array([[0.9], [0.2], [0.7], [0.4]])
+    texts = np.array([[0.5], [0.3]])
+    offsets = np.array([0, 1, 4])
+    best_lines, lines = np.array([[0.5], [0.8]]), np.array([1, 4])
+    X = note_features(pieces, texts, offsets, best_lines, lines, 0.5)
+    assert np.isclose(X[1, 0, 0], logit(0.8) - 0.5 * np.log(4), atol=1e-5)  # the best of four lines, discounted
+    assert np.isclose(X[0, 0, 0], logit(0.5), atol=1e-5)  # one line: the text itself
+    weak = note_features(pieces, texts, offsets, np.array([[0.5], [0.31]]), lines, 0.5)
+    assert np.isclose(weak[1, 0, 0], logit(0.3), atol=1e-5)  # the whole text is better than its discounted line
+    no_lines = note_features(pieces, texts, offsets, best_lines, lines, None)
+    np.testing.assert_array_equal(no_lines, one_line_features(pieces, texts, offsets))  # lines not read
+
+
+def test_each_line_is_read_alone_by_the_text_head(taxonomy, encoder, splitter):
+    params = dataclasses.replace(tiny_params(), train=dataclasses.replace(tiny_params().train, aggregation="learned"))
+    model, _ = fit_model(tiny_rows(), params, taxonomy, encoder, splitter)
+    lines = [r.text for r in tiny_rows()[:3]]
+    embedded = embed_texts([lines[0], "\n\n".join(lines)], splitter, encoder)
+    assert embedded.lines[1] == lines and sum(embedded.line_sizes[1]) == len(embedded.pieces[1])
+    text_probs = model.head.predict_proba(text_inputs(embedded, model.words))
+    best = best_line_probabilities(model.head, embedded, model.words, text_probs)
+    alone = model.head.predict_proba(text_inputs(embed_texts(lines, splitter, encoder), model.words))
+    np.testing.assert_array_equal(best[0], text_probs[0])  # one line: nothing more to read
+    np.testing.assert_allclose(best[1], alone.max(axis=0), rtol=1e-5)
+    assert not np.allclose(best[1], text_probs[1])  # the whole note is not any of its lines
+
+
+def test_the_line_discount_is_saved_and_older_models_read_no_lines(taxonomy, encoder, splitter, tmp_path):
+    train = dataclasses.replace(tiny_params().train, aggregation="learned", line_discount=0.25)
+    model, _ = fit_model(tiny_rows(), dataclasses.replace(tiny_params(), train=train), taxonomy, encoder, splitter)
+    save_model(model, tmp_path / "m")
+    assert load_model(tmp_path / "m", taxonomy.ids).aggregator.line_discount == 0.25
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["aggregator"]["params"]["line_discount"]  # as saved before lines were read
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    assert load_model(tmp_path / "m", taxonomy.ids).aggregator.line_discount is None
 
 
 def test_the_aggregator_learns_that_one_sentence_counts_less_in_a_long_note():
@@ -43,11 +91,11 @@ def test_the_aggregator_learns_that_one_sentence_counts_less_in_a_long_note():
         offsets.append(offsets[-1] + n)
     pieces = np.vstack(rows)
     texts = np.array([[r.max() * 0.8] for r in rows])
-    aggregator = NoteAggregator(C=1.0).fit(note_features(pieces, texts, np.array(offsets)), np.array(labels))
+    aggregator = NoteAggregator(C=1.0).fit(one_line_features(pieces, texts, np.array(offsets)), np.array(labels))
 
     def probability(n: int) -> float:
         note = np.concatenate([[0.8], np.full(n - 1, 0.1)])[:, None]
-        return float(aggregator.predict_proba(note_features(note, np.array([[0.64]]), np.array([0, n])))[0, 0])
+        return float(aggregator.predict_proba(one_line_features(note, np.array([[0.64]]), np.array([0, n])))[0, 0])
 
     assert probability(1) > 0.5 > probability(30)
 
@@ -72,9 +120,9 @@ def test_learned_aggregation_keeps_the_gate_as_max():
     pieces = np.array([[0.2, 0.9], [0.3, 0.4]])
     texts = np.array([[0.1, 0.5]])
     aggregator = NoteAggregator().fit(
-        note_features(np.tile(pieces, (4, 1)), np.tile(texts, (4, 1)), np.arange(0, 9, 2)), np.array([[0], [1], [0], [1]])
+        one_line_features(np.tile(pieces, (4, 1)), np.tile(texts, (4, 1)), np.arange(0, 9, 2)), np.array([[0], [1], [0], [1]])
     )
-    probs = aggregate(pieces, texts, np.array([0, 2]), "learned", aggregator)
+    probs = aggregate(HeadScores(pieces, texts, texts, np.array([1]), np.array([0, 2])), "learned", aggregator)
     assert probs.shape == (1, 2) and probs[0, 1] == 0.9  # the gate: best of text and pieces
 
 

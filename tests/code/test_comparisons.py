@@ -62,6 +62,11 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
     for n in (2, 8):  # the tiny model was trained with max: no learned aggregator to compare
         assert all(0.0 <= figures[n][a]["macro_f1"] <= 1.0 for a in ("text", "max", "noisy_or"))
         assert "learned" not in figures[n]
+        for a in ("text", "max", "noisy_or"):
+            m = figures[n][a]
+            assert m["tags_to_true"] == pytest.approx(m["tags_per_note"] / figures[n]["labels_per_note"], abs=1e-3)
+            assert m["tags_to_true_interval_90"][0] <= m["tags_to_true"] <= m["tags_to_true_interval_90"][1]
+            assert m["macro_f1_interval_90"][0] <= m["macro_f1"] <= m["macro_f1_interval_90"][1]
     with pytest.raises(InputError, match="too few answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
     from pipeline.training.comparisons import note_lengths

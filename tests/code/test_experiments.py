@@ -95,12 +95,19 @@ def test_results_table_orders_by_development_then_test_macro_f1():
 def test_long_notes_are_summarised_for_the_experiments_own_aggregation():
     from pipeline.training.experiments import long_note_summary
 
+    def aggregation(tags: float) -> dict:
+        return {"macro_f1": 0.7, "macro_f1_interval_90": [0.6, 0.8], "tags_per_note": tags, "tags_to_true": tags / 2.5,
+                "tags_to_true_interval_90": [tags / 2.5 - 0.1, tags / 2.5 + 0.1]}
+
     figures = {
-        answers: {"labels_per_note": 2.5, "max": {"macro_f1": 0.6, "tags_per_note": tags * 2}, "learned": {"macro_f1": 0.7, "tags_per_note": tags}}
+        answers: {"labels_per_note": 2.5, "max": aggregation(tags * 2), "learned": aggregation(tags)}
         for answers, tags in ((5, 2.0), (20, 2.5), (60, 3.5))
     }
     summary = long_note_summary(figures, "learned")
-    assert summary["20"] == {"macro_f1": 0.7, "tags_per_note": 2.5, "true_per_note": 2.5, "tags_to_true": 1.0}
+    assert summary["20"] == {
+        "macro_f1": 0.7, "macro_f1_interval_90": [0.6, 0.8], "tags_per_note": 2.5, "true_per_note": 2.5,
+        "tags_to_true": 1.0, "tags_to_true_interval_90": [0.9, 1.1],
+    }
     result = {"name": "x", "about": "x", "train_seconds": 1.0, "test": {"macro_f1": 0.5, "none_untagged": 0.9, "micro_f1": 0.5},
               "long_notes": {"development": summary}}
     assert "| 0.80 / 1.00 / 1.40 |" in results_table([result])

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.data.rows import LabelledRow
 from pipeline.model.polarity import PolarityClassifier, polarity_pairs, polarity_tokens
-from pipeline.tagger import TagResult, aggregate, behaviour_polarity
+from pipeline.tagger import HeadScores, TagResult, aggregate, behaviour_polarity
 from pipeline.training.metrics import polarity_figures
 
 STRENGTHS = ["always explains the reasons", "really listens to the team", "gave me a clear direction", "always follows up"]
@@ -77,9 +77,9 @@ def test_behaviour_polarity_reads_text_sentence_or_both():
 def test_noisy_or_grows_with_every_piece_and_max_does_not():
     pieces = np.array([[0.5], [0.5], [0.5], [0.9]])
     text = np.array([[0.1], [0.9]])
-    offsets = np.array([0, 3, 4])
-    np.testing.assert_allclose(aggregate(pieces, text, offsets, "noisy_or")[:, 0], [0.875, 0.9], rtol=1e-5)
-    np.testing.assert_allclose(aggregate(pieces, text, offsets, "max")[:, 0], [0.5, 0.9])
+    scores = HeadScores(pieces, text, text, np.array([1, 1]), np.array([0, 3, 4]))
+    np.testing.assert_allclose(aggregate(scores, "noisy_or")[:, 0], [0.875, 0.9], rtol=1e-5)
+    np.testing.assert_allclose(aggregate(scores, "max")[:, 0], [0.5, 0.9])
 
 
 def _row(labels, signs, register="exit_survey"):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
-from pipeline.data.rows import validate_files
+from pipeline.data.rows import soft_label_matrix, validate_files
 from pipeline.errors import InputError
 from pipeline.data.dataset import pool_dataset
 from pipeline.data.pool import (
@@ -22,6 +23,7 @@ from pipeline.data.pool import (
     krippendorff_alpha,
     load_batch,
     load_pool,
+    pool_training_rows,
     prepare_batch,
     write_test_parts,
 )
@@ -95,6 +97,23 @@ def test_votes_become_soft_labels_and_sentence_labels(tmp_path, splitter, taxono
     assert first.polarity("trust") == "+"  # two of three say strength
     assert first.sentence_shares("trust") == [1.0, 0.0]
     assert texts[1].majority_labels() == {}
+
+
+def test_training_rows_carry_the_vote_shares_as_soft_labels(tmp_path, splitter, taxonomy):
+    folder = write_batch(tmp_path / "batches" / "b1")
+    prepare_batch(folder, splitter, taxonomy)
+    write_votes(folder, "r1", agreeing_votes(folder))
+    dissent = agreeing_votes(folder)
+    dissent[2] = {"id": "b1-0003", "labels": ["trust-"], "sentences": [["trust-"], []]}
+    write_votes(folder, "r2", dissent)
+    rows = pool_training_rows(tmp_path, taxonomy, min_votes=3)
+    third = next(row for row in rows if row.id == "b1-0003")
+    assert third.labels == ("collaboration_cocreation",)  # two of three votes
+    assert dict(third.shares) == pytest.approx({"collaboration_cocreation": 2 / 3, "trust": 1 / 3})
+    soft = soft_label_matrix([third, dataclasses.replace(third, shares=None)], taxonomy)
+    column = {b: j for j, b in enumerate(taxonomy.ids)}
+    assert soft[0, column["trust"]] == pytest.approx(1 / 3) and soft[0].sum() == pytest.approx(1.0)
+    assert soft[1, column["trust"]] == 0.0 and soft[1, column["collaboration_cocreation"]] == 1.0  # gold: 0 or 1
 
 
 def test_bad_votes_are_reported_with_file_and_line(tmp_path, splitter, taxonomy):

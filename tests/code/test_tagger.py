@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.tagger import Tagger, aggregate, display_scores, embed_texts
+from pipeline.tagger import HeadScores, Tagger, aggregate, display_scores, embed_texts
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,11 @@ def test_display_scores_put_thresholds_at_one_half():
 def test_aggregation():
     pieces = np.array([[0.1], [0.9], [0.3]])
     texts = np.array([[0.5], [0.2]])
-    offsets = np.array([0, 2, 3])
-    np.testing.assert_allclose(aggregate(pieces, texts, offsets, "text"), texts)
-    np.testing.assert_allclose(aggregate(pieces, texts, offsets, "max"), [[0.9], [0.3]])
+    scores = HeadScores(pieces, texts, texts, np.array([1, 1]), np.array([0, 2, 3]))
+    np.testing.assert_allclose(aggregate(scores, "text"), texts)
+    np.testing.assert_allclose(aggregate(scores, "max"), [[0.9], [0.3]])
     with pytest.raises(ValueError):
-        aggregate(pieces, texts, offsets, "mean")
+        aggregate(scores, "mean")
 
 
 def test_each_distinct_piece_is_encoded_once(splitter, encoder):

@@ -17,6 +17,14 @@ def test_sentences_and_lines(splitter):
     assert sentences == ["She listens.", "But never acts on it!", "- rota late", "- parking"]
 
 
+def test_lines_keep_their_sentences_and_lines_without_words_are_dropped(splitter):
+    text = "She listens. But never acts on it!\n\n---\n- rota late"
+    assert splitter.split_lines([text, "-"]) == [
+        [("She listens. But never acts on it!", ["She listens.", "But never acts on it!"]), ("- rota late", ["- rota late"])],
+        [("-", ["-"])],  # a text with no word is still one line of one sentence
+    ]
+
+
 def test_a_text_always_has_a_sentence(splitter):
     assert splitter.split(["-", "...", "ok"]) == [["-"], ["..."], ["ok"]]
 

@@ -79,3 +79,15 @@ def test_contrastive_pairs_target_label_overlap():
         b = set(np.flatnonzero(Y[j])) or {-1}
         assert target == len(a & b) / len(a | b) and i != j
     assert {t for _, _, t in pairs} >= {0.0, 1.0}
+
+
+def test_fine_tuning_reads_every_gold_row_and_pool_rows_up_to_max_texts():
+    from pipeline.training.fit import fine_tuning_rows
+
+    gold = [tiny_rows()[0]] * 5
+    pool = [dataclasses.replace(tiny_rows()[1], shares=(("trust", 1.0),))] * 20
+    rows = pool[:10] + gold + pool[10:]
+    chosen = fine_tuning_rows(rows, FinetuneParams(max_texts=12))
+    assert len(chosen) == 12 and set(range(10, 15)) <= set(chosen) and list(chosen) == sorted(chosen)
+    assert list(fine_tuning_rows(rows, FinetuneParams(max_texts=12))) == list(chosen)  # seeded
+    assert len(fine_tuning_rows(rows, FinetuneParams())) == 25 and len(fine_tuning_rows(rows, FinetuneParams(max_texts=3))) == 5
