@@ -51,7 +51,7 @@ from pipeline.data.stats import corpus_stats
 from pipeline.tagger import EmbeddedTexts, text_inputs
 from pipeline.taxonomy import load_taxonomy
 from pipeline.training.fit import choose_thresholds, fit_head, gated, out_of_fold_probabilities, with_any_column
-from pipeline.training.metrics import macro_f1
+from pipeline.training.metrics import behaviour_f1, macro_f1
 from pipeline.training.train import embed_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ class Head:
         targets = with_any_column(Y)
         oof, _ = out_of_fold_probabilities(embedded, targets, params)
         self.thresholds, self.gate_threshold = choose_thresholds(Y, oof, params, ids)
+        self.f1 = behaviour_f1(Y, gated(oof, self.thresholds, self.gate_threshold))  # as the model card has it
         self.head, self.words = fit_head(embedded, targets, np.arange(len(Y)), params.train, None)
 
     def text_probabilities(self, embedded: EmbeddedTexts) -> np.ndarray:
@@ -78,7 +79,7 @@ class Head:
         probs = self.text_probabilities(embedded)
         return Readings(
             probabilities=probs[:, :-1], gate=probs[:, -1], sentences=np.diff(embedded.offsets),
-            vectors=embedded.text_vectors(), thresholds=self.thresholds, gate_threshold=self.gate_threshold,
+            vectors=embedded.text_vectors(), thresholds=self.thresholds, gate_threshold=self.gate_threshold, f1=self.f1,
         )
 
 
