@@ -39,7 +39,7 @@ from pipeline.tagger import (
 )
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.training.composed import draw_notes, joined, piece_rows
+from pipeline.training.composed import draw_notes
 from pipeline.training.finetune import contrastive_adapter, finetune
 from pipeline.training.metrics import headline_figures, multilabel_metrics
 
@@ -174,7 +174,7 @@ def out_of_fold_scores(
         fold_notes = draw_notes(held_idx, Y[:, -1].astype(bool), composed_notes // len(folds), rng)
         if fold_notes:
             notes += fold_notes
-            note_texts.append(head.predict_proba(text_inputs(joined(embedded, fold_notes), words)))
+            note_texts.append(head.predict_proba(text_inputs(embedded.joined(fold_notes), words)))
             note_fold += [k] * len(fold_notes)
     lines = np.array([len(sizes) for sizes in embedded.line_sizes])
     return OutOfFoldScores(
@@ -188,7 +188,7 @@ def composed_note_features(oof: OutOfFoldScores, embedded: EmbeddedTexts, line_d
     scores, the best of their parts' best lines and their parts' lines added up."""
     if not oof.notes:
         return np.zeros((0, oof.scores.texts.shape[1], len(FEATURES)), dtype=np.float32)
-    rows = [piece_rows(embedded, note) for note in oof.notes]
+    rows = [embedded.piece_rows(note) for note in oof.notes]
     offsets = np.cumsum([0] + [len(r) for r in rows])
     best_lines = np.stack([oof.scores.best_lines[note].max(axis=0) for note in oof.notes])
     lines = np.array([oof.scores.lines[note].sum() for note in oof.notes])
