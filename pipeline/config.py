@@ -161,6 +161,7 @@ class FinetuneParams:
     seed: int = 13
     soft_labels: bool = False  # classify: a pool text's targets are its vote shares, not its majority labels
     max_texts: int = 0  # classify: fine-tune on every gold row and pool rows drawn up to this many texts (0: all)
+    teacher: str = ""  # classify: targets are this model folder's probabilities (distillation), not the labels
 
 
 @dataclass(frozen=True)
@@ -286,9 +287,11 @@ class SuggestParams:
     A candidate's priority is `uncertainty_weight` × how many of the model's decisions
     it is unsure of (each behaviour's and the "any behaviour" gate's, per square root
     of its sentences, scaled to at most 1) plus `rarity_weight` × the probability that
-    it shows a behaviour with few labels (`labelled stats` counts). Texts are drawn
-    with probability in proportion to priority ** `power` (0: at random; large: the
-    top of the ranking), from a generator seeded with `seed`. A reason names a
+    it shows a behaviour with few labels (`labelled stats` counts). Each behaviour's
+    doubt is weighted by its cross-validated F1 deficit, (1 - F1) ** `deficit_power`
+    scaled to a mean of 1 (0: every behaviour alike), so labels go where the model is
+    weakest. Texts are drawn with probability in proportion to priority ** `power` (0:
+    at random; large: the top of the ranking), from a generator seeded with `seed`. A reason names a
     behaviour "near the threshold" within `near_threshold` of it, and "rare" when it
     has at most `rare_share` of the labels of the most labelled one.
     """
@@ -296,6 +299,7 @@ class SuggestParams:
     uncertainty_weight: float = 1.0
     rarity_weight: float = 0.25
     power: float = 2.0
+    deficit_power: float = 1.0
     seed: int = 0
     near_threshold: float = 0.15
     rare_share: float = 0.5

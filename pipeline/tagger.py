@@ -71,16 +71,25 @@ class EmbeddedTexts:
         sums = np.add.reduceat(self.vectors, self.offsets[:-1], axis=0) if len(self.vectors) else self.vectors
         return _unit_length(sums)
 
+    def piece_rows(self, group) -> np.ndarray:
+        """The rows, among the pieces, of the pieces of the texts in `group`, in order."""
+        return np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in group])
+
     def subset(self, rows: np.ndarray) -> "EmbeddedTexts":
         """The texts at `rows`, in that order, with their own pieces, vectors and lines."""
-        spans = [np.arange(self.offsets[i], self.offsets[i + 1]) for i in rows]
+        return self.joined([[i] for i in rows])
+
+    def joined(self, groups: list) -> "EmbeddedTexts":
+        """A text per group of rows: those texts joined as paragraphs, in order, with their pieces, vectors and lines
+        (a composed note; a group of one is the text itself)."""
+        spans = [self.piece_rows(group) for group in groups]
         return EmbeddedTexts(
-            texts=[self.texts[i] for i in rows],
-            pieces=[self.pieces[i] for i in rows],
+            texts=["\n\n".join(self.texts[i] for i in group) for group in groups],
+            pieces=[[piece for i in group for piece in self.pieces[i]] for group in groups],
             vectors=self.vectors[np.concatenate(spans)] if spans else self.vectors[:0],
             offsets=np.cumsum([0] + [len(span) for span in spans]),
-            lines=[self.lines[i] for i in rows],
-            line_sizes=[self.line_sizes[i] for i in rows],
+            lines=[[line for i in group for line in self.lines[i]] for group in groups],
+            line_sizes=[[size for i in group for size in self.line_sizes[i]] for group in groups],
         )
 
 

@@ -6,8 +6,10 @@ probability, the "any behaviour" gate, how many sentences the text has and its v
 
 - uncertainty: how many decisions the model is unsure of, each behaviour's and the
   gate's, each counting 1 at its threshold and falling fast away from it (exp of minus
-  the distance in log-odds); summed, divided by the square root of the text's
-  sentences (a long text is not worth more for being long), and scaled to at most 1;
+  the distance in log-odds); a behaviour's doubt weighted by how far its cross-validated
+  F1 falls short of 1 (`deficit_power`; the model card's training figures); summed,
+  divided by the square root of the text's sentences (a long text is not worth more
+  for being long), and scaled to at most 1;
 - rarity: the text probably shows a behaviour with few labels (counts from
   `pipeline.data.stats`, as `behaviours labelled stats` shows them).
 
@@ -68,6 +70,7 @@ class Readings:
     vectors: np.ndarray  # texts × dimensions, unit length
     thresholds: np.ndarray  # behaviours: tagged at or above
     gate_threshold: float
+    f1: np.ndarray | None = None  # behaviours: cross-validated F1 on the training rows, when known
 
 
 def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> Readings:
@@ -89,7 +92,25 @@ def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) ->
         vectors=np.concatenate(vectors) if vectors else np.zeros((0, tagger.encoder.dim), dtype=np.float32),
         thresholds=np.asarray(model.thresholds, dtype=np.float32),
         gate_threshold=float(model.gate_threshold),
+        f1=cross_validated_f1(model.card, model.behaviours),
     )
+
+
+def cross_validated_f1(card: dict, behaviours: tuple[str, ...]) -> np.ndarray | None:
+    """Each behaviour's F1 in the model card's cross-validation on the training rows (None if the card lacks one)."""
+    figures = card.get("evaluation", {}).get("training", {}).get("f1_per_behaviour", {})
+    if not all(b in figures for b in behaviours):
+        return None
+    return np.array([figures[b] for b in behaviours], dtype=np.float64)
+
+
+def deficit_weights(f1: np.ndarray | None, power: float, behaviours: int) -> np.ndarray:
+    """Per behaviour, (1 - F1) ** `power` scaled to a mean of 1: the weakest behaviours' doubt counts most
+    (all 1 when `power` is 0 or F1 is unknown)."""
+    if f1 is None or power == 0:
+        return np.ones(behaviours)
+    deficit = np.maximum(1.0 - f1, 0.01) ** power
+    return deficit / deficit.mean()
 
 
 @dataclass(frozen=True)
@@ -130,7 +151,8 @@ def choose(
     P, t = readings.probabilities, readings.thresholds
     behaviour_undecided = undecided(P, t)
     gate_undecided = undecided(readings.gate, readings.gate_threshold)
-    uncertainty = (behaviour_undecided.sum(axis=1) + gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
+    weights = deficit_weights(readings.f1, params.deficit_power, P.shape[1])
+    uncertainty = ((behaviour_undecided * weights).sum(axis=1) + gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
     if len(uncertainty) and uncertainty.max() > 0:
         uncertainty = uncertainty / uncertainty.max()
     behaviour_rarity = rarity(counts.behaviours, ids)

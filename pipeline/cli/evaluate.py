@@ -117,7 +117,8 @@ def _long_notes(
     files: list[Path] | None, labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, as_json: bool
 ) -> None:
     rows = load_labelled(files, taxonomy) if files else load_split(labelled, taxonomy).test
-    figures = comparisons.long_notes(load_tagger(model_dir, params, taxonomy.ids), rows, taxonomy)
+    tagger = load_tagger(model_dir, params, taxonomy.ids)
+    figures = comparisons.long_notes(tagger, rows, taxonomy)
     if as_json:
         print(json.dumps(figures, indent=2))
         return
@@ -140,6 +141,13 @@ def _long_notes(
         ]
         table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
     console.print(table)
+    own = tagger.model.aggregation
+    for answers, m in figures.items():
+        console.print(
+            f"{answers} answers ({own}, the model's): {m[own]['false_tags_per_note']:.2f} false tags per note, "
+            f"{m[own]['false_tags_an_answer_carries_alone']:.2f} of them carried by one of its answers read alone",
+            highlight=False,
+        )
 
 
 def _pairs(labelled: Path, model_dir: Path, params: Params, taxonomy: Taxonomy, backend: str | None, as_json: bool) -> None:

@@ -155,7 +155,10 @@ def long_notes(
     praise), as a long note says a few things among much else; its labels are the
     union of its answers'. So the longer the note, the more sentences could raise a
     false tag and the more a text-wide average dilutes the evidence. All notes are
-    tagged in one call per aggregation: each distinct sentence is encoded once.
+    tagged in one call per aggregation: each distinct sentence is encoded once. Each
+    answer is also tagged alone, so that a note's false tags can be told apart: those
+    one of its answers carries even when read alone (a mistake on a short answer that a
+    long note repeats) and those the note's length and mix make.
     """
     pool, Y, showing, filler = _note_parts(rows, taxonomy)
     lengths = lengths or _lengths_for(len(showing), len(filler), with_behaviour)
@@ -182,10 +185,12 @@ def long_notes(
             "labels_per_note": float(truth[rows].sum(axis=1).mean()),
         }
     for aggregation in note_aggregations(tagger.model):
-        model = dataclasses.replace(tagger.model, aggregation=aggregation)
-        predicted, _ = result_matrices(
-            Tagger(model, encoder=tagger.encoder, splitter=tagger.splitter).tag(texts), taxonomy.ids
-        )
+        aggregated = Tagger(dataclasses.replace(tagger.model, aggregation=aggregation), encoder=tagger.encoder,
+                            splitter=tagger.splitter)
+        predicted, _ = result_matrices(aggregated.tag(texts), taxonomy.ids)
+        alone, _ = result_matrices(aggregated.tag([row.text for row in pool]), taxonomy.ids)
+        carried_alone = np.vstack([alone[picks].any(axis=0) for n in lengths for picks in drawn[n]])
+        false = predicted.astype(bool) & ~truth
         for k, n in enumerate(lengths):
             rows = slice(k * notes, (k + 1) * notes)
             metrics = multilabel_metrics(truth[rows], predicted[rows], taxonomy.ids)
@@ -197,6 +202,8 @@ def long_notes(
                 "tags_per_note": float(tags.mean()),
                 "tags_to_true": round(float(tags.sum() / true.sum()), 4),
                 "tags_to_true_interval_90": [round(b, 4) for b in ratio_interval(tags, true)],
+                "false_tags_per_note": round(float(false[rows].sum(axis=1).mean()), 4),
+                "false_tags_an_answer_carries_alone": round(float((false[rows] & carried_alone[rows]).sum(axis=1).mean()), 4),
             }
     return figures
 

@@ -7,8 +7,8 @@ true (docs/decisions.md, "Long notes"). So it also learns from notes joined from
 training texts of one cross-validation fold, scored by the heads that never saw that
 fold (as the texts themselves are): up to `most_showing` texts that show some behaviour
 and the rest texts that show none, `longest` texts at most, labelled with the union of
-their parts' labels. Lengths are drawn log-uniformly, so short notes are as common as
-long ones per doubling of length.
+their parts' labels (joined by `EmbeddedTexts.joined`). Lengths are drawn log-uniformly,
+so short notes are as common as long ones per doubling of length.
 
 Measured with 5,000 notes (`behaviours experiment words_sentences_composed`), it did not
 bring long notes' tag counts closer to the truth, so `train.composed_notes` is 0 in the
@@ -18,8 +18,6 @@ shipped configuration (docs/decisions.md, "Composed notes for the aggregator").
 from __future__ import annotations
 
 import numpy as np
-
-from pipeline.tagger import EmbeddedTexts
 
 
 def draw_notes(
@@ -43,21 +41,3 @@ def draw_notes(
         if len(parts) >= 2:
             notes.append(rng.permutation(parts))
     return notes
-
-
-def piece_rows(embedded: EmbeddedTexts, note: np.ndarray) -> np.ndarray:
-    """The rows, among `embedded`'s pieces, of a note's pieces in order."""
-    return np.concatenate([np.arange(embedded.offsets[i], embedded.offsets[i + 1]) for i in note])
-
-
-def joined(embedded: EmbeddedTexts, notes: list[np.ndarray]) -> EmbeddedTexts:
-    """The notes as texts of their own: their parts' texts joined as paragraphs, pieces and vectors in order."""
-    spans = [piece_rows(embedded, note) for note in notes]
-    return EmbeddedTexts(
-        texts=["\n\n".join(embedded.texts[i] for i in note) for note in notes],
-        pieces=[[piece for i in note for piece in embedded.pieces[i]] for note in notes],
-        vectors=embedded.vectors[np.concatenate(spans)] if spans else embedded.vectors[:0],
-        offsets=np.cumsum([0] + [len(span) for span in spans]),
-        lines=[[line for i in note for line in embedded.lines[i]] for note in notes],
-        line_sizes=[[size for i in note for size in embedded.line_sizes[i]] for note in notes],
-    )

@@ -12,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import GroupKFold, StratifiedKFold, train_test_split
@@ -22,7 +23,7 @@ from pipeline.encoders.base import Encoder
 from pipeline.encoders.transformer import SentenceTransformerEncoder
 from pipeline.errors import InputError
 from pipeline.model.aggregator import FEATURES, NoteAggregator, note_features
-from pipeline.model.folder import SavedModel
+from pipeline.model.folder import SavedModel, load_model
 from pipeline.model.heads import HEADS, LogisticHead, make_head, saved_params
 from pipeline.model.polarity import PolarityClassifier, polarity_pairs
 from pipeline.model.words import WordFeatures
@@ -38,7 +39,7 @@ from pipeline.tagger import (
 )
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
-from pipeline.training.composed import draw_notes, joined, piece_rows
+from pipeline.training.composed import draw_notes
 from pipeline.training.finetune import contrastive_adapter, finetune
 from pipeline.training.metrics import headline_figures, multilabel_metrics
 
@@ -173,7 +174,7 @@ def out_of_fold_scores(
         fold_notes = draw_notes(held_idx, Y[:, -1].astype(bool), composed_notes // len(folds), rng)
         if fold_notes:
             notes += fold_notes
-            note_texts.append(head.predict_proba(text_inputs(joined(embedded, fold_notes), words)))
+            note_texts.append(head.predict_proba(text_inputs(embedded.joined(fold_notes), words)))
             note_fold += [k] * len(fold_notes)
     lines = np.array([len(sizes) for sizes in embedded.line_sizes])
     return OutOfFoldScores(
@@ -187,7 +188,7 @@ def composed_note_features(oof: OutOfFoldScores, embedded: EmbeddedTexts, line_d
     scores, the best of their parts' best lines and their parts' lines added up."""
     if not oof.notes:
         return np.zeros((0, oof.scores.texts.shape[1], len(FEATURES)), dtype=np.float32)
-    rows = [piece_rows(embedded, note) for note in oof.notes]
+    rows = [embedded.piece_rows(note) for note in oof.notes]
     offsets = np.cumsum([0] + [len(r) for r in rows])
     best_lines = np.stack([oof.scores.best_lines[note].max(axis=0) for note in oof.notes])
     lines = np.array([oof.scores.lines[note].sum() for note in oof.notes])
@@ -394,8 +395,12 @@ def _fit_finetuned(
         thresholds, gate = choose_thresholds(Y[val_idx], probs, params, taxonomy.ids)
         return multilabel_metrics(Y[val_idx], gated(probs, thresholds, gate), taxonomy.ids)["macro_f1"]
 
-    targets = soft_label_matrix(rows, taxonomy) if tuning.soft_labels else Y.astype(np.float32)
-    targets = np.column_stack([targets, targets.max(axis=1)])  # "any behaviour": the best-carried behaviour's share
+    if tuning.teacher:  # only the rows fine-tuning reads need the teacher's word
+        targets = np.zeros((len(rows), Y.shape[1] + 1), dtype=np.float32)
+        targets[chosen] = teacher_probabilities(Path(tuning.teacher), [texts[i] for i in chosen], splitter, encoder, params, taxonomy)
+    else:
+        targets = soft_label_matrix(rows, taxonomy) if tuning.soft_labels else Y.astype(np.float32)
+        targets = np.column_stack([targets, targets.max(axis=1)])  # "any behaviour": the best-carried behaviour's share
     pieces = text_pieces(texts, splitter, encoder)
     result = finetune(base.model, pieces, targets, fit_idx, val_idx, tuning, validation_macro_f1)
     log.info("fine-tuned: best epoch %d of %s", result.best_epoch, result.history)
@@ -407,9 +412,24 @@ def _fit_finetuned(
     method = (
         f"{len(val_idx)} training rows held out of fine-tuning on {len(chosen)} "
         f"(best epoch {result.best_epoch} of {tuning.epochs}: {result.history})"
-        + (", pool texts' targets their vote shares" if tuning.soft_labels else "")
+        + (f", targets the probabilities of the teacher {tuning.teacher}" if tuning.teacher
+           else ", pool texts' targets their vote shares" if tuning.soft_labels else "")
     )
     return FittedHead(head, thresholds, gate, figures, method, adapter=result.adapter)
+
+
+def teacher_probabilities(
+    teacher: Path, texts: list[str], splitter: SentenceSplitter, encoder: Encoder, params: Params, taxonomy: Taxonomy
+) -> np.ndarray:
+    """texts × (behaviours + "any behaviour"): what the teacher model says of each text, its tagger's
+    probabilities, for a student to learn (distillation). The teacher reads the vectors of `encoder` before
+    fine-tuning changes it, so it must be a model on that encoder, frozen."""
+    model = load_model(teacher, taxonomy.ids)
+    if model.adapter is not None or model.encoder.model != params.encoder.model:
+        raise InputError(f"finetune.teacher {teacher}: needs a model on the frozen {params.encoder.model}")
+    embedded = embed_texts(texts, splitter, encoder)
+    scores = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
+    return aggregate(scores, model.aggregation, model.aggregator).astype(np.float32)
 
 
 def fine_tuning_rows(rows: list[LabelledRow], tuning: FinetuneParams) -> np.ndarray:

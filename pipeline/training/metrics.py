@@ -56,14 +56,18 @@ def multilabel_metrics(Y_true: np.ndarray, Y_pred: np.ndarray, ids: tuple[str, .
     }
 
 
-def macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
-    """Mean F1 over the behaviours present in `Y_true` (as `multilabel_metrics` counts it), vectorised."""
+def behaviour_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> np.ndarray:
+    """Each behaviour's (column's) F1, vectorised; 0 where it is neither true nor predicted."""
     Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
     tp = (Y_true & Y_pred).sum(axis=0)
     denominator = Y_true.sum(axis=0) + Y_pred.sum(axis=0)
-    present = Y_true.sum(axis=0) > 0
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp), dtype=float), where=denominator > 0)
-    return float(f1[present].mean()) if present.any() else 0.0
+    return np.divide(2 * tp, denominator, out=np.zeros(len(tp), dtype=float), where=denominator > 0)
+
+
+def macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
+    """Mean F1 over the behaviours present in `Y_true` (as `multilabel_metrics` counts it), vectorised."""
+    present = np.asarray(Y_true, dtype=bool).sum(axis=0) > 0
+    return float(behaviour_f1(Y_true, Y_pred)[present].mean()) if present.any() else 0.0
 
 
 def _percentiles(draws: list[float] | np.ndarray, level: float) -> tuple[float, float]:

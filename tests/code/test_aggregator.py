@@ -144,13 +144,12 @@ def test_composed_notes_are_drawn_from_one_fold_with_a_few_texts_showing_behavio
 
 def test_a_joined_note_is_its_parts_in_order(encoder, splitter):
     from pipeline.tagger import embed_texts
-    from pipeline.training.composed import joined, piece_rows
 
     embedded = embed_texts(["One here. Two here.", "Three.", "Four here. Five. Six."], splitter, encoder)
-    note = joined(embedded, [np.array([2, 0])])
+    note = embedded.joined([np.array([2, 0])])
     assert note.texts == [embedded.texts[2] + "\n\n" + embedded.texts[0]]
     assert note.pieces == [embedded.pieces[2] + embedded.pieces[0]]
-    np.testing.assert_array_equal(note.vectors, embedded.vectors[piece_rows(embedded, np.array([2, 0]))])
+    np.testing.assert_array_equal(note.vectors, embedded.vectors[embedded.piece_rows(np.array([2, 0]))])
     np.testing.assert_array_equal(note.offsets, [0, 5])
 
 

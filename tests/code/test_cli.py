@@ -207,6 +207,9 @@ def test_evaluate_long_notes_of_the_answers_in_a_file(run_cli, tmp_path, params_
     few = write_labelled_csv(tmp_path / "few.csv", rows[:-58])
     code, _, err = run_cli("evaluate", "--long-notes", few, "--model", model_dir, "--params", params_file)
     assert code == 2 and "too few answers for notes of 5 answers" in err
+    code, out, err = run_cli("evaluate", "--long-notes", answers, "--model", model_dir, "--params", params_file)
+    assert code == 0, err
+    assert "60 answers (max, the model's):" in out and "of them carried by one of its answers read alone" in out
 
 
 def test_labelled_validate(run_cli, tmp_path, params_file):

@@ -67,6 +67,14 @@ def test_long_notes_join_answers_and_label_them_with_the_union(trained, taxonomy
             assert m["tags_to_true"] == pytest.approx(m["tags_per_note"] / figures[n]["labels_per_note"], abs=1e-3)
             assert m["tags_to_true_interval_90"][0] <= m["tags_to_true"] <= m["tags_to_true_interval_90"][1]
             assert m["macro_f1_interval_90"][0] <= m["macro_f1"] <= m["macro_f1_interval_90"][1]
+            assert 0 <= m["false_tags_an_answer_carries_alone"] <= m["false_tags_per_note"] <= m["tags_per_note"]
+    # an answer that shows trust but is (wrongly) labelled as showing none: tagged alone, it brings its false tag
+    # into most notes it is joined into (not all: in a note only its sentences speak for it, not its own vector)
+    mislabelled = dataclasses.replace(next(r for r in rows if "trust" in r.labels), labels=(), polarity=())
+    carried = long_notes(tagger, [r for r in rows if "trust" not in r.labels] + [mislabelled], taxonomy,
+                         lengths=(len(none) + 3,), with_behaviour=2, notes=8)  # every note holds it
+    m = next(iter(carried.values()))["max"]
+    assert m["false_tags_per_note"] >= m["false_tags_an_answer_carries_alone"] >= 0.5
     with pytest.raises(InputError, match="too few answers"):
         long_notes(tagger, rows, taxonomy, lengths=(40,), notes=1)
     from pipeline.training.comparisons import note_lengths

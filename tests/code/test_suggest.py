@@ -13,7 +13,7 @@ import pytest
 import yaml
 from helpers import tiny_rows, write_labelled_csv
 
-from pipeline.batch.suggest import LabelCounts, Readings, choose
+from pipeline.batch.suggest import LabelCounts, Readings, choose, cross_validated_f1, deficit_weights
 from pipeline.data.tools.suggestions import SUGGESTION_COLUMNS
 from pipeline.config import SuggestParams
 from pipeline.data.labelled_texts import labelled_text_keys
@@ -125,7 +125,7 @@ def test_more_asked_than_there_are_candidates_gives_them_all(run_cli, tmp_path, 
     assert "1 repeated" in out
 
 
-def _readings(probabilities, vectors, gate=None, sentences=None) -> Readings:
+def _readings(probabilities, vectors, gate=None, sentences=None, f1=None) -> Readings:
     probabilities = np.asarray(probabilities, dtype=np.float32)
     vectors = np.asarray(vectors, dtype=np.float32)
     return Readings(
@@ -135,6 +135,7 @@ def _readings(probabilities, vectors, gate=None, sentences=None) -> Readings:
         vectors=vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
         thresholds=np.full(probabilities.shape[1], 0.5, dtype=np.float32),
         gate_threshold=0.5,
+        f1=None if f1 is None else np.asarray(f1),
     )
 
 
@@ -187,6 +188,30 @@ def test_a_long_text_is_not_worth_more_for_being_long():
     probabilities = [[0.5, 0.5], [0.5, 0.5]]
     picks = choose(_readings(probabilities, np.eye(2), sentences=[16, 1]), EVEN, IDS, 2, SuggestParams(), 0.95)
     assert [p.index for p in picks] == [1, 0] and picks[1].priority == pytest.approx(picks[0].priority / 4, abs=1e-3)
+
+
+def test_doubt_about_the_weakest_behaviour_counts_most():
+    """With deficit_power, a text undecided on the behaviour of lower cross-validated F1 ranks first."""
+    probabilities = [[0.5, 0.01], [0.01, 0.5]]  # text 0 undecided on a, text 1 on b
+
+    def order(f1, power=1.0):
+        readings = _readings(probabilities, np.eye(2), f1=f1)
+        return [p.index for p in choose(readings, EVEN, IDS, 2, SuggestParams(deficit_power=power), 0.95)]
+
+    assert order([0.4, 0.8]) == [0, 1]
+    assert order([0.8, 0.4]) == [1, 0]
+    alike = [choose(_readings(probabilities, np.eye(2), f1=f1), EVEN, IDS, 2, SuggestParams(deficit_power=0.0), 0.95)
+             for f1 in ([0.4, 0.8], None)]
+    assert all(picks[0].priority == picks[1].priority for picks in alike)
+
+
+def test_deficit_weights_average_one_and_follow_the_card():
+    weights = deficit_weights(np.array([0.4, 0.7, 1.0]), 1.0, 3)
+    assert weights.mean() == pytest.approx(1.0) and weights[0] > weights[1] > weights[2] > 0
+    assert (deficit_weights(None, 1.0, 3) == 1).all() and (deficit_weights(np.array([0.4, 0.7, 1.0]), 0.0, 3) == 1).all()
+    card = {"evaluation": {"training": {"f1_per_behaviour": {"a": 0.4, "b": 0.7}}}}
+    assert cross_validated_f1(card, ("a", "b")).tolist() == [0.4, 0.7]
+    assert cross_validated_f1(card, ("a", "b", "c")) is None and cross_validated_f1({}, ("a",)) is None
 
 
 def _mixed(n_each=500, seed=0):

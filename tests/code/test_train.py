@@ -6,6 +6,7 @@ from helpers import tiny_params, tiny_rows
 
 from pipeline.config import FinetuneParams
 from pipeline.errors import InputError
+from pipeline.model.folder import load_model
 from pipeline.training.fit import data_fingerprint, fit_model, tune_thresholds
 
 
@@ -91,3 +92,18 @@ def test_fine_tuning_reads_every_gold_row_and_pool_rows_up_to_max_texts():
     assert len(chosen) == 12 and set(range(10, 15)) <= set(chosen) and list(chosen) == sorted(chosen)
     assert list(fine_tuning_rows(rows, FinetuneParams(max_texts=12))) == list(chosen)  # seeded
     assert len(fine_tuning_rows(rows, FinetuneParams())) == 25 and len(fine_tuning_rows(rows, FinetuneParams(max_texts=3))) == 5
+
+
+def test_a_teacher_says_what_its_tagger_says(model_dir, params, taxonomy, encoder, splitter):
+    """Distillation targets are the teacher model's tagger probabilities, "any behaviour" last."""
+    from pipeline.tagger import Tagger, probability_matrix
+    from pipeline.training.fit import teacher_probabilities
+
+    texts = [row.text for row in tiny_rows()[:6]]
+    targets = teacher_probabilities(model_dir, texts, splitter, encoder, params, taxonomy)
+    tagger = Tagger(load_model(model_dir, taxonomy.ids), encoder=encoder, splitter=splitter)
+    assert targets.shape == (6, 14) and ((targets >= 0) & (targets <= 1)).all()
+    assert np.allclose(targets[:, :-1], probability_matrix(tagger.tag(texts), taxonomy.ids), atol=1e-4)
+    other = dataclasses.replace(params, encoder=dataclasses.replace(params.encoder, model="another-encoder"))
+    with pytest.raises(InputError, match="needs a model on the frozen another-encoder"):
+        teacher_probabilities(model_dir, texts, splitter, encoder, other, taxonomy)
