@@ -46,9 +46,10 @@ def _mlflow():
 
 
 def _artifact_location(uri: str) -> str | None:
-    """Artifacts beside a SQLite store (MLflow's default is ./mlruns wherever the command runs)."""
+    """Artifacts beside a SQLite store (MLflow's default is ./mlruns wherever the command runs); a store given
+    relative to the working folder (`sqlite:///experiments/mlflow.db`, the default) is resolved against it."""
     if uri.startswith("sqlite:///"):
-        return (Path(uri.removeprefix("sqlite:///")).parent / "mlruns").as_uri()
+        return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlruns").as_uri()
     return None  # a tracking server decides
 
 

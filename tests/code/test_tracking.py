@@ -135,3 +135,15 @@ def test_mlflow_models_serve_answers_with_tags(run_cli, project, tmp_path):
     [prediction] = answer["predictions"]
     assert prediction["status"] == "ok" and "trust" in prediction["behaviours"].split(";")
     assert json.loads(prediction["evidence"])[0]["behaviour"] in prediction["behaviours"].split(";")
+
+
+def test_a_store_relative_to_the_working_folder_gets_its_experiment(tmp_path, monkeypatch):
+    """A fresh clone's default store (`sqlite:///experiments/mlflow.db`, relative) is created on first use."""
+    from pipeline.tracking.runs import EXPERIMENT, _mlflow
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "experiments").mkdir()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///experiments/mlflow.db")
+    experiment = _mlflow().get_experiment_by_name(EXPERIMENT)
+    assert experiment.artifact_location == (tmp_path / "experiments" / "mlruns").resolve().as_uri()
+    assert (tmp_path / "experiments" / "mlflow.db").is_file()
