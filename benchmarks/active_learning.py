@@ -10,20 +10,21 @@ at a time, chosen either by the suggest module (`pipeline.batch.suggest.choose`,
 at random; the labels of a chosen text are revealed when it is picked. After each step
 the head is retrained and macro-F1 measured on the test split (labelled/test_ids.txt)
 and on the new writers' development part (labelled/newwriters/dev.csv). Each strategy
-is run with twenty-four seeds (random: the picks; suggest: its seeded draws, a new seed at each
+is run with forty-eight seeds (random: the picks; suggest: its seeded draws, a new seed at each
 step), and the means are compared, with a 90% bootstrap interval of their difference.
 
 The head retrained each step is the shipped one at text level: TF-IDF words beside the
 MiniLM vector, one logistic regression per behaviour plus the "any behaviour" gate,
 per-behaviour thresholds and the gate chosen on `train.cv_folds`-fold out-of-fold
 probabilities (`pipeline.training.fit`). The shipped model's sentence head and learned
-aggregation are left out: they take minutes per fit, too slow for 288 retrains,
+aggregation are left out: they take minutes per fit, too slow for 576 retrains,
 so the figures are below the shipped model's and only the comparison between the
 curves counts. Six steps (500 to 2,000 labels) keep each curve near a minute of one
-CPU core with a warm cache (all 48: under an hour). Suggest reads each candidate as that
-head does, with the head's cross-validated F1 per behaviour as the model card holds it.
-Vectors come from the embedding cache (.cache/embeddings.sqlite3); the run says how many
-pieces it had to encode (0 when the cache is warm).
+CPU core with a warm cache (all 96: an hour and a half; split them over processes with
+`--curves`). Suggest reads each candidate as that head does, with the head's
+cross-validated F1 per behaviour as the model card holds it. Vectors come from the
+embedding cache (.cache/embeddings.sqlite3); the run says how many pieces it had to
+encode (0 when the cache is warm).
 
 Writes plots/active_learning.csv (labels, strategy, seed, set, macro_f1),
 docs/active_learning.png and benchmarks/results/active_learning.json, whose summary
@@ -57,7 +58,7 @@ from pipeline.training.metrics import behaviour_f1, macro_f1
 from pipeline.training.train import embed_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = tuple(range(24))  # each strategy's curves: random picks, and suggest's seeded draws
+SEEDS = tuple(range(48))  # each strategy's curves: random picks, and suggest's seeded draws
 TAXONOMY = load_taxonomy()
 
 

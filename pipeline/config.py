@@ -290,7 +290,7 @@ class SuggestParams:
     it shows a behaviour with few labels (`labelled stats` counts). Each behaviour's
     doubt is weighted by its cross-validated F1 deficit, (1 - F1) ** `deficit_power`
     scaled to a mean of 1 (0: every behaviour alike), so labels go where the model is
-    weakest. Texts are drawn with probability in proportion to priority ** `power` (0:
+    weakest; the gate's doubt counts as `gate_weight` behaviours'. Texts are drawn with probability in proportion to priority ** `power` (0:
     at random; large: the top of the ranking), from a generator seeded with `seed`. A reason names a
     behaviour "near the threshold" within `near_threshold` of it, and "rare" when it
     has at most `rare_share` of the labels of the most labelled one.
@@ -300,6 +300,7 @@ class SuggestParams:
     rarity_weight: float = 0.25
     power: float = 2.0
     deficit_power: float = 1.0
+    gate_weight: float = 1.0
     seed: int = 0
     near_threshold: float = 0.15
     rare_share: float = 0.5

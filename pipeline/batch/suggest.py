@@ -152,7 +152,7 @@ def choose(
     behaviour_undecided = undecided(P, t)
     gate_undecided = undecided(readings.gate, readings.gate_threshold)
     weights = deficit_weights(readings.f1, params.deficit_power, P.shape[1])
-    uncertainty = ((behaviour_undecided * weights).sum(axis=1) + gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
+    uncertainty = ((behaviour_undecided * weights).sum(axis=1) + params.gate_weight * gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
     if len(uncertainty) and uncertainty.max() > 0:
         uncertainty = uncertainty / uncertainty.max()
     behaviour_rarity = rarity(counts.behaviours, ids)

@@ -205,6 +205,20 @@ def test_doubt_about_the_weakest_behaviour_counts_most():
     assert all(picks[0].priority == picks[1].priority for picks in alike)
 
 
+def test_gate_weight_counts_the_gates_doubt_as_that_many_behaviours():
+    """A behaviour-free text whose gate is undecided against a text undecided on one behaviour: alike at
+    gate_weight 1, the gate's ahead at 2, behind at 0.5."""
+    probabilities = [[0.01, 0.01], [0.5, 0.01]]
+    gate = [0.5, 0.99]
+
+    def picked(weight):
+        return choose(_readings(probabilities, np.eye(2), gate), EVEN, IDS, 2, SuggestParams(gate_weight=weight), 0.95)
+
+    alike = picked(1.0)
+    assert alike[0].priority == pytest.approx(alike[1].priority, abs=0.02)
+    assert [p.index for p in picked(2.0)] == [0, 1] and [p.index for p in picked(0.5)] == [1, 0]
+
+
 def test_deficit_weights_average_one_and_follow_the_card():
     weights = deficit_weights(np.array([0.4, 0.7, 1.0]), 1.0, 3)
     assert weights.mean() == pytest.approx(1.0) and weights[0] > weights[1] > weights[2] > 0

@@ -1,0 +1,117 @@
+"""Settings of `suggest` compared at the first step of the learning curve, on sets where choices are made.
+
+    .venv/bin/python experiments/suggest_settings.py '{"gate4": {"gate_weight": 4}}' [--seeds 48] [--validation 400]
+
+benchmarks/active_learning.py measures `suggest` against random picks on the test split
+and the new writers' development part; settings are chosen here, never on the test split.
+From the benchmark's seed of 500 rows, each setting (a JSON object of `suggest:` values
+from configs/params.yaml, by name; "random" is the random picks) adds one step of 250
+picks, `--seeds` times with a new draw each, and the retrained head is measured on
+
+- `development`: the new writers' development part, as in the benchmark;
+- `validation`: `--validation` gold training rows held out from the candidates (seeded),
+  texts by the writers of the test split's corpus, which the development part is not:
+  a setting that helps only new writers' text, or only the corpus's, shows here.
+
+Prints each setting's mean on both sets, minus random's, with a 90% bootstrap interval
+(each side's seeds resampled on their own), and writes
+`experiments/suggest_settings.json`. The first step is where settings differ most: after
+500 labels the model's doubts are those of a weak model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import active_learning  # noqa: E402  (the benchmark module: its curve, head and data)
+
+from pipeline.config import load_params  # noqa: E402
+from pipeline.data.pool import pool_training_rows  # noqa: E402
+from pipeline.data.rows import label_matrix, labelled_files, load_labelled, read_labelled_file  # noqa: E402
+from pipeline.data.split import TEST_IDS, partition, read_test_ids  # noqa: E402
+from pipeline.training.train import embed_labelled  # noqa: E402
+
+TAXONOMY = active_learning.TAXONOMY
+SETS = ("development", "validation")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("settings", help='JSON: {"name": {suggest setting: value}}; "random" for random picks')
+    parser.add_argument("--seeds", type=int, default=48)
+    parser.add_argument("--validation", type=int, default=400, help="gold training rows held out to measure on")
+    parser.add_argument("--seed", type=int, default=13, help="chooses the held-out and the seed rows")
+    args = parser.parse_args()
+    settings = json.loads(args.settings) | {"random": {}}
+
+    params = load_params(ROOT / "configs" / "params.yaml")
+    params = replace(params, train=replace(params.train, aggregation="text", sentence_head=False))
+    labelled = ROOT / "labelled"
+    gold_train, _ = partition(load_labelled(labelled_files(labelled), TAXONOMY), read_test_ids(labelled / TEST_IDS))
+    held_out = set(np.random.default_rng(args.seed).choice(len(gold_train), size=args.validation, replace=False).tolist())
+    validation = [row for i, row in enumerate(gold_train) if i in held_out]
+    universe = [row for i, row in enumerate(gold_train) if i not in held_out]
+    universe += pool_training_rows(labelled / "pool", TAXONOMY, params.pool.min_votes)
+    dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
+    if problems:
+        sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
+
+    texts = [r.text for r in universe + dev + validation]
+    embedded_all, _ = embed_labelled(texts, params, ROOT / ".cache" / "embeddings.sqlite3")
+    n, d = len(universe), len(dev)
+    embedded = embedded_all.subset(np.arange(n))
+    evaluations = {
+        "development": (embedded_all.subset(np.arange(n, n + d)), label_matrix(dev, TAXONOMY)),
+        "validation": (embedded_all.subset(np.arange(n + d, len(texts))), label_matrix(validation, TAXONOMY)),
+    }
+    Y = label_matrix(universe, TAXONOMY)
+    start = np.random.default_rng(args.seed).choice(n, size=500, replace=False)
+    ids = TAXONOMY.ids
+    seed_head = active_learning.Head(embedded.subset(start), Y[start], params, ids)
+
+    figures: dict[str, dict[str, list[float]]] = {}
+    for name, values in settings.items():
+        strategy = "random" if name == "random" else "suggest"
+        setting = replace(params, suggest=replace(params.suggest, **values))
+        figures[name] = {s: [] for s in SETS}
+        for seed in range(args.seeds):
+            records = active_learning.run_curve(
+                strategy, seed, seed_head, start, universe, embedded, Y, evaluations, setting, ids, 250, 1, lambda line: None
+            )
+            for r in records:
+                if r["labels"] > 500:
+                    figures[name][r["set"]].append(r["macro_f1"])
+            print(f"{name} seed {seed}: " + ", ".join(f"{s} {figures[name][s][-1]:.3f}" for s in SETS), flush=True)
+
+    results = {
+        "method": {"seed_rows": 500, "step": 250, "seeds": args.seeds, "validation_rows": len(validation),
+                   "candidates": n, "development_rows": d},
+        "settings": {name: values for name, values in settings.items()},
+        "first_step": {},
+    }
+    for name in settings:
+        results["first_step"][name] = {}
+        for s in SETS:
+            ours, random = figures[name][s], figures["random"][s]
+            results["first_step"][name][s] = {
+                "mean": round(float(np.mean(ours)), 4),
+                "minus_random": round(float(np.mean(ours) - np.mean(random)), 4),
+                "minus_random_interval_90": active_learning.difference_interval(ours, random),
+            }
+            shown = results["first_step"][name][s]
+            print(f"{name:12s} {s:12s} {shown['mean']:.4f}  minus random {shown['minus_random']:+.4f} "
+                  f"({shown['minus_random_interval_90'][0]:+.4f} to {shown['minus_random_interval_90'][1]:+.4f})")
+    (ROOT / "experiments" / "suggest_settings.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
