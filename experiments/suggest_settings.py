@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import active_learning  # noqa: E402  (the benchmark module: its curve, head and data)
 
-from pipeline.config import load_params  # noqa: E402
+from pipeline.config import SuggestParams, load_params  # noqa: E402
 from pipeline.data.pool import pool_training_rows  # noqa: E402
 from pipeline.data.rows import label_matrix, labelled_files, load_labelled, read_labelled_file  # noqa: E402
 from pipeline.data.split import TEST_IDS, partition, read_test_ids  # noqa: E402
@@ -52,6 +52,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13, help="chooses the held-out and the seed rows")
     args = parser.parse_args()
     settings = json.loads(args.settings) | {"random": {}}
+    known = set(SuggestParams.__dataclass_fields__)
+    for name, values in settings.items():
+        unknown = sorted(set(values) - known)
+        if unknown:
+            sys.exit(f"{name}: {unknown[0]!r} is not a suggest setting; they are: {', '.join(sorted(known))}")
 
     params = load_params(ROOT / "configs" / "params.yaml")
     params = replace(params, train=replace(params.train, aggregation="text", sentence_head=False))

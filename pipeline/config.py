@@ -290,10 +290,11 @@ class SuggestParams:
     it shows a behaviour with few labels (`labelled stats` counts). Each behaviour's
     doubt is weighted by its cross-validated F1 deficit, (1 - F1) ** `deficit_power`
     scaled to a mean of 1 (0: every behaviour alike), so labels go where the model is
-    weakest; the gate's doubt counts as `gate_weight` behaviours'. Texts are drawn with probability in proportion to priority ** `power` (0:
-    at random; large: the top of the ranking), from a generator seeded with `seed`. A reason names a
-    behaviour "near the threshold" within `near_threshold` of it, and "rare" when it
-    has at most `rare_share` of the labels of the most labelled one.
+    weakest; the gate's doubt counts as `gate_weight` behaviours'. Texts are drawn with
+    probability in proportion to priority ** `power` (0: at random; large: the top of the
+    ranking), from a generator seeded with `seed`. A reason names a behaviour "near the
+    threshold" within `near_threshold` of it, and "rare" when it has at most `rare_share`
+    of the labels of the most labelled one.
     """
 
     uncertainty_weight: float = 1.0

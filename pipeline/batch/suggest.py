@@ -7,9 +7,10 @@ probability, the "any behaviour" gate, how many sentences the text has and its v
 - uncertainty: how many decisions the model is unsure of, each behaviour's and the
   gate's, each counting 1 at its threshold and falling fast away from it (exp of minus
   the distance in log-odds); a behaviour's doubt weighted by how far its cross-validated
-  F1 falls short of 1 (`deficit_power`; the model card's training figures); summed,
-  divided by the square root of the text's sentences (a long text is not worth more
-  for being long), and scaled to at most 1;
+  F1 falls short of 1 (`deficit_power`; the model card's training figures), the gate's
+  counting as `gate_weight` behaviours'; summed, divided by the square root of the
+  text's sentences (a long text is not worth more for being long), and scaled to at
+  most 1;
 - rarity: the text probably shows a behaviour with few labels (counts from
   `pipeline.data.stats`, as `behaviours labelled stats` shows them).
 
@@ -152,7 +153,8 @@ def choose(
     behaviour_undecided = undecided(P, t)
     gate_undecided = undecided(readings.gate, readings.gate_threshold)
     weights = deficit_weights(readings.f1, params.deficit_power, P.shape[1])
-    uncertainty = ((behaviour_undecided * weights).sum(axis=1) + params.gate_weight * gate_undecided) / np.sqrt(np.maximum(readings.sentences, 1))
+    doubt = (behaviour_undecided * weights).sum(axis=1) + params.gate_weight * gate_undecided
+    uncertainty = doubt / np.sqrt(np.maximum(readings.sentences, 1))
     if len(uncertainty) and uncertainty.max() > 0:
         uncertainty = uncertainty / uncertainty.max()
     behaviour_rarity = rarity(counts.behaviours, ids)
