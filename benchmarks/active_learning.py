@@ -62,6 +62,23 @@ SEEDS = tuple(range(48))  # each strategy's curves: random picks, and suggest's 
 TAXONOMY = load_taxonomy()
 
 
+def benchmark_params():
+    """configs/params.yaml with the head read at text level (no sentence head): see the module docstring."""
+    params = load_params(ROOT / "configs" / "params.yaml")
+    return replace(params, train=replace(params.train, aggregation="text", sentence_head=False))
+
+
+def labelled_sets(params) -> tuple[list, list, list, list]:
+    """The gold training rows, the pool's fully voted texts, the test split and the new writers' development part."""
+    labelled = ROOT / "labelled"
+    gold_train, test = partition(load_labelled(labelled_files(labelled), TAXONOMY), read_test_ids(labelled / TEST_IDS))
+    pool = pool_training_rows(labelled / "pool", TAXONOMY, params.pool.min_votes)
+    dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
+    if problems:
+        sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
+    return gold_train, pool, test, dev
+
+
 class Head:
     """The benchmark's head (see the module docstring) fitted on some texts."""
 
@@ -213,14 +230,9 @@ def main() -> None:
         print(line, flush=True)
 
     began, wall = time.process_time(), time.perf_counter()
-    params = load_params(ROOT / "configs" / "params.yaml")
-    params = replace(params, train=replace(params.train, aggregation="text", sentence_head=False))
-    labelled = ROOT / "labelled"
-    gold_train, test = partition(load_labelled(labelled_files(labelled), TAXONOMY), read_test_ids(labelled / TEST_IDS))
-    universe = gold_train + pool_training_rows(labelled / "pool", TAXONOMY, params.pool.min_votes)
-    dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
-    if problems:
-        sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
+    params = benchmark_params()
+    gold_train, pool, test, dev = labelled_sets(params)
+    universe = gold_train + pool
     sets = ["test", "development"]
     if args.from_logs:
         records = records_from_logs(args.from_logs)

@@ -34,14 +34,30 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import active_learning  # noqa: E402  (the benchmark module: its curve, head and data)
 
-from pipeline.config import SuggestParams, load_params  # noqa: E402
-from pipeline.data.pool import pool_training_rows  # noqa: E402
-from pipeline.data.rows import label_matrix, labelled_files, load_labelled, read_labelled_file  # noqa: E402
-from pipeline.data.split import TEST_IDS, partition, read_test_ids  # noqa: E402
+from pipeline.config import SuggestParams  # noqa: E402
+from pipeline.data.rows import label_matrix  # noqa: E402
 from pipeline.training.train import embed_labelled  # noqa: E402
 
 TAXONOMY = active_learning.TAXONOMY
 SETS = ("development", "validation")
+
+
+def read_settings(text: str) -> dict[str, dict]:
+    """The settings argument, checked: a JSON object of names, each an object of `suggest:` settings
+    (a one-line exit if not)."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as error:
+        sys.exit(f"settings: not JSON ({error.msg} at character {error.pos})")
+    if not isinstance(settings, dict) or not all(isinstance(values, dict) for values in settings.values()):
+        sys.exit('settings: give a JSON object of names, each an object of suggest settings, '
+                 'e.g. {"gate4": {"gate_weight": 4}}')
+    known = set(SuggestParams.__dataclass_fields__)
+    for name, values in settings.items():
+        unknown = sorted(set(values) - known)
+        if unknown:
+            sys.exit(f"{name}: {unknown[0]!r} is not a suggest setting; they are: {', '.join(sorted(known))}")
+    return settings | {"random": {}}
 
 
 def main() -> None:
@@ -51,24 +67,12 @@ def main() -> None:
     parser.add_argument("--validation", type=int, default=400, help="gold training rows held out to measure on")
     parser.add_argument("--seed", type=int, default=13, help="chooses the held-out and the seed rows")
     args = parser.parse_args()
-    settings = json.loads(args.settings) | {"random": {}}
-    known = set(SuggestParams.__dataclass_fields__)
-    for name, values in settings.items():
-        unknown = sorted(set(values) - known)
-        if unknown:
-            sys.exit(f"{name}: {unknown[0]!r} is not a suggest setting; they are: {', '.join(sorted(known))}")
-
-    params = load_params(ROOT / "configs" / "params.yaml")
-    params = replace(params, train=replace(params.train, aggregation="text", sentence_head=False))
-    labelled = ROOT / "labelled"
-    gold_train, _ = partition(load_labelled(labelled_files(labelled), TAXONOMY), read_test_ids(labelled / TEST_IDS))
-    held_out = set(np.random.default_rng(args.seed).choice(len(gold_train), size=args.validation, replace=False).tolist())
+    settings = read_settings(args.settings)
+    params = active_learning.benchmark_params()
+    gold_train, pool, _, dev = active_learning.labelled_sets(params)  # the test split is never read further
+    held_out = set(np.random.default_rng(args.seed).choice(len(gold_train), args.validation, replace=False).tolist())
     validation = [row for i, row in enumerate(gold_train) if i in held_out]
-    universe = [row for i, row in enumerate(gold_train) if i not in held_out]
-    universe += pool_training_rows(labelled / "pool", TAXONOMY, params.pool.min_votes)
-    dev, problems = read_labelled_file(labelled / "newwriters" / "dev.csv", TAXONOMY)
-    if problems:
-        sys.exit(f"labelled/newwriters/dev.csv: {problems[0]}")
+    universe = [row for i, row in enumerate(gold_train) if i not in held_out] + pool
 
     texts = [r.text for r in universe + dev + validation]
     embedded_all, _ = embed_labelled(texts, params, ROOT / ".cache" / "embeddings.sqlite3")
@@ -90,7 +94,8 @@ def main() -> None:
         figures[name] = {s: [] for s in SETS}
         for seed in range(args.seeds):
             records = active_learning.run_curve(
-                strategy, seed, seed_head, start, universe, embedded, Y, evaluations, setting, ids, 250, 1, lambda line: None
+                strategy, seed, seed_head, start, universe, embedded, Y, evaluations, setting, ids,
+                step=250, steps=1, log=lambda line: None,
             )
             for r in records:
                 if r["labels"] > 500:
@@ -100,7 +105,7 @@ def main() -> None:
     results = {
         "method": {"seed_rows": 500, "step": 250, "seeds": args.seeds, "validation_rows": len(validation),
                    "candidates": n, "development_rows": d},
-        "settings": {name: values for name, values in settings.items()},
+        "settings": settings,
         "first_step": {},
     }
     for name in settings:
