@@ -185,9 +185,11 @@ def head_scores(
     words: WordFeatures | None = None,
     sentence_head=None,
     sentence_words: WordFeatures | None = None,
+    read_lines: bool = True,
 ) -> HeadScores:
     """Every piece's, text's and best line's probabilities: pieces scored by the sentence head when the model
-    has one (trained on readers' sentence labels), else by the text head; texts and lines by the text head."""
+    has one (trained on readers' sentence labels), else by the text head; texts and lines by the text head
+    (without `read_lines`, each text's best line is the text itself: nothing reads lines)."""
     text_probs = head.predict_proba(text_inputs(embedded, words))
     if sentence_head is None:
         piece_probs = head.predict_proba(piece_inputs(embedded, words))
@@ -196,10 +198,16 @@ def head_scores(
     return HeadScores(
         pieces=piece_probs,
         texts=text_probs,
-        best_lines=best_line_probabilities(head, embedded, words, text_probs),
+        best_lines=best_line_probabilities(head, embedded, words, text_probs) if read_lines else text_probs,
         lines=np.array([len(sizes) for sizes in embedded.line_sizes]),
         offsets=embedded.offsets,
     )
+
+
+def model_scores(model: SavedModel, embedded: EmbeddedTexts) -> HeadScores:
+    """`head_scores` from a saved model's heads; each text's lines are read only when its aggregation reads them."""
+    reads_lines = model.aggregation == "learned" and model.aggregator is not None and model.aggregator.line_discount is not None
+    return head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words, reads_lines)
 
 
 def aggregate(scores: HeadScores, how: str, aggregator: NoteAggregator | None = None) -> np.ndarray:
@@ -285,7 +293,7 @@ class Tagger:
             return results
         embedded = embed_texts([texts[i] for i in filled], self.splitter, self.encoder)
         model = self.model
-        read = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
+        read = model_scores(model, embedded)
         probs = aggregate(read, model.aggregation, model.aggregator)
         gate = display_scores(probs[:, -1:], np.float32(model.gate_threshold))
         scores = np.minimum(display_scores(probs[:, :-1], model.thresholds), gate)

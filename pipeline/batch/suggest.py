@@ -43,7 +43,7 @@ from pipeline.data.tools.suggestions import Suggestion
 from pipeline.errors import InputError
 from pipeline.io.exports import open_export, shown_columns
 from pipeline.io.files import check_output
-from pipeline.tagger import Tagger, aggregate, embed_texts, head_scores
+from pipeline.tagger import Tagger, aggregate, embed_texts, model_scores
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,7 @@ def read_with_tagger(tagger: Tagger, texts: list[str], chunk_size: int = 512) ->
     probabilities, sentences, vectors = [], [], []
     for start in range(0, len(texts), chunk_size):
         embedded = embed_texts(texts[start : start + chunk_size], tagger.splitter, tagger.encoder)
-        read = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
-        probabilities.append(aggregate(read, model.aggregation, model.aggregator))
+        probabilities.append(aggregate(model_scores(model, embedded), model.aggregation, model.aggregator))
         sentences.append(np.diff(embedded.offsets))
         vectors.append(embedded.text_vectors())
     outputs = len(model.behaviours) + 1

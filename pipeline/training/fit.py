@@ -34,6 +34,7 @@ from pipeline.tagger import (
     aggregate,
     embed_texts,
     head_scores,
+    model_scores,
     text_inputs,
     text_pieces,
 )
@@ -58,7 +59,7 @@ def description_vectors(taxonomy: Taxonomy, encoder: Encoder) -> np.ndarray:
 
 
 def text_probabilities(head, embedded: EmbeddedTexts, aggregation: str, words: WordFeatures | None = None) -> np.ndarray:
-    return aggregate(head_scores(head, embedded, words), aggregation)
+    return aggregate(head_scores(head, embedded, words, read_lines=False), aggregation)
 
 
 def fit_words(params: TrainParams, texts: list[str]) -> WordFeatures | None:
@@ -160,13 +161,14 @@ def out_of_fold_scores(
     text_oof = np.zeros(Y.shape, dtype=np.float32)
     line_oof = np.zeros(Y.shape, dtype=np.float32)
     rng = np.random.default_rng(params.train.seed)
+    read_lines = params.train.aggregation == "learned" and params.train.line_discount is not None
     notes, note_texts, note_fold = [], [], []
     for k, (fit_idx, held_idx) in enumerate(folds):
         head, words = fit_head(embedded, Y, fit_idx, params.train, prototypes)
         sentence_head, sentence_words = (
             fit_sentence_head(sentences, np.isin(sentences.owner, fit_idx), params.train) if sentences else (None, None)
         )
-        read = head_scores(head, embedded, words, sentence_head, sentence_words)
+        read = head_scores(head, embedded, words, sentence_head, sentence_words, read_lines)
         text_oof[held_idx] = read.texts[held_idx]
         line_oof[held_idx] = read.best_lines[held_idx]
         held_pieces = np.isin(owner, held_idx)
@@ -428,8 +430,7 @@ def teacher_probabilities(
     if model.adapter is not None or model.encoder.model != params.encoder.model:
         raise InputError(f"finetune.teacher {teacher}: needs a model on the frozen {params.encoder.model}")
     embedded = embed_texts(texts, splitter, encoder)
-    scores = head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words)
-    return aggregate(scores, model.aggregation, model.aggregator).astype(np.float32)
+    return aggregate(model_scores(model, embedded), model.aggregation, model.aggregator).astype(np.float32)
 
 
 def fine_tuning_rows(rows: list[LabelledRow], tuning: FinetuneParams) -> np.ndarray:

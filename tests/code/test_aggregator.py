@@ -8,7 +8,15 @@ from helpers import tiny_params, tiny_rows
 
 from pipeline.model.aggregator import FEATURES, NoteAggregator, note_features
 from pipeline.model.folder import load_model, save_model
-from pipeline.tagger import HeadScores, Tagger, aggregate, best_line_probabilities, embed_texts, text_inputs
+from pipeline.tagger import (
+    HeadScores,
+    Tagger,
+    aggregate,
+    best_line_probabilities,
+    embed_texts,
+    model_scores,
+    text_inputs,
+)
 from pipeline.training.fit import fit_model
 
 
@@ -74,6 +82,18 @@ def test_the_line_discount_is_saved_and_older_models_read_no_lines(taxonomy, enc
     del config["aggregator"]["params"]["line_discount"]  # as saved before lines were read
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
     assert load_model(tmp_path / "m", taxonomy.ids).aggregator.line_discount is None
+
+
+def test_lines_are_read_only_for_a_model_whose_aggregation_reads_them(taxonomy, encoder, splitter):
+    learned = dataclasses.replace(tiny_params().train, aggregation="learned", line_discount=0.25)
+    model, _ = fit_model(tiny_rows(), dataclasses.replace(tiny_params(), train=learned), taxonomy, encoder, splitter)
+    embedded = embed_texts(["\n\n".join(r.text for r in tiny_rows()[:3])], splitter, encoder)
+    reading = model_scores(model, embedded)
+    assert not np.allclose(reading.best_lines, reading.texts)  # the best of its three lines, read alone
+    for other in (dataclasses.replace(model, aggregation="max"), dataclasses.replace(model, aggregator=NoteAggregator())):
+        unread = model_scores(other, embedded)
+        np.testing.assert_array_equal(unread.best_lines, unread.texts)  # nothing reads lines: none are scored
+        np.testing.assert_array_equal(unread.texts, reading.texts)
 
 
 def test_the_aggregator_learns_that_one_sentence_counts_less_in_a_long_note():
