@@ -15,7 +15,8 @@ picks, `--seeds` times with a new draw each, and the retrained head is measured 
 
 Prints each setting's mean on both sets, minus random's, with a 90% bootstrap interval
 (each side's seeds resampled on their own), and writes
-`experiments/suggest_settings.json`. The first step is where settings differ most: after
+`experiments/suggest_settings.json`, keeping the settings an earlier run there measured the
+same way (seeds, held-out and seed rows). The first step is where settings differ most: after
 500 labels the model's doubts are those of a weak model.
 """
 
@@ -40,6 +41,7 @@ from pipeline.training.train import embed_labelled  # noqa: E402
 
 TAXONOMY = active_learning.TAXONOMY
 SETS = ("development", "validation")
+RESULTS = ROOT / "experiments" / "suggest_settings.json"
 
 
 def read_settings(text: str) -> dict[str, dict]:
@@ -120,7 +122,19 @@ def main() -> None:
             shown = results["first_step"][name][s]
             print(f"{name:12s} {s:12s} {shown['mean']:.4f}  minus random {shown['minus_random']:+.4f} "
                   f"({shown['minus_random_interval_90'][0]:+.4f} to {shown['minus_random_interval_90'][1]:+.4f})")
-    (ROOT / "experiments" / "suggest_settings.json").write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(with_earlier(results), indent=2) + "\n")
+
+
+def with_earlier(results: dict) -> dict:
+    """`results` and the settings an earlier run measured the same way (same method), which this run did not."""
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if earlier.get("method") != results["method"]:
+        return results
+    kept = [name for name in earlier["settings"] if name not in results["settings"]]
+    return results | {
+        "settings": {name: earlier["settings"][name] for name in kept} | results["settings"],
+        "first_step": {name: earlier["first_step"][name] for name in kept} | results["first_step"],
+    }
 
 
 if __name__ == "__main__":
