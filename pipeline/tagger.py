@@ -206,7 +206,8 @@ def head_scores(
 
 def model_scores(model: SavedModel, embedded: EmbeddedTexts) -> HeadScores:
     """`head_scores` from a saved model's heads; each text's lines are read only when its aggregation reads them."""
-    reads_lines = model.aggregation == "learned" and model.aggregator is not None and model.aggregator.line_discount is not None
+    aggregator = model.aggregator if model.aggregation == "learned" else None
+    reads_lines = aggregator is not None and aggregator.line_discount is not None
     return head_scores(model.head, embedded, model.words, model.sentence_head, model.sentence_words, reads_lines)
 
 

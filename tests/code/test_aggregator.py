@@ -90,7 +90,8 @@ def test_lines_are_read_only_for_a_model_whose_aggregation_reads_them(taxonomy, 
     embedded = embed_texts(["\n\n".join(r.text for r in tiny_rows()[:3])], splitter, encoder)
     reading = model_scores(model, embedded)
     assert not np.allclose(reading.best_lines, reading.texts)  # the best of its three lines, read alone
-    for other in (dataclasses.replace(model, aggregation="max"), dataclasses.replace(model, aggregator=NoteAggregator())):
+    not_reading = (dataclasses.replace(model, aggregation="max"), dataclasses.replace(model, aggregator=NoteAggregator()))
+    for other in not_reading:
         unread = model_scores(other, embedded)
         np.testing.assert_array_equal(unread.best_lines, unread.texts)  # nothing reads lines: none are scored
         np.testing.assert_array_equal(unread.texts, reading.texts)
