@@ -152,7 +152,7 @@ class HeadScores:
 
     pieces: np.ndarray  # pieces × outputs, by the sentence head when the model has one
     texts: np.ndarray  # texts × outputs
-    best_lines: np.ndarray  # texts × outputs: a one-line text's own
+    best_lines: np.ndarray  # texts × outputs: a one-line text's own (every text's when lines are not read)
     lines: np.ndarray  # texts: how many lines
     offsets: np.ndarray  # text i owns pieces offsets[i]:offsets[i+1]
 
