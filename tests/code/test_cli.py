@@ -188,6 +188,27 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert code == 0 and f"texts {len(tiny_rows())}" in out
 
 
+def test_train_an_experiments_recipe(run_cli, params_file, tmp_path):
+    """`train --experiment NAME` trains what docs/experiments.md measured: its settings over --params."""
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    write_labelled_csv(labelled / "tiny.csv", tiny_rows())
+    cache = tmp_path / "cache.sqlite3"
+    assert run_cli("split", "--labelled", labelled, "--params", params_file, "--embedding-cache", cache)[0] == 0
+    common = ("--labelled", labelled, "--params", params_file, "--embedding-cache", cache, "--no-track")
+    code, _, err = run_cli("train", *common, "--model-dir", tmp_path / "plain")
+    assert code == 0, err
+    code, _, err = run_cli("train", *common, "--model-dir", tmp_path / "recipe", "--experiment", "words_gold")
+    assert code == 0, err
+    plain, recipe = (json.loads((tmp_path / name / "config.json").read_text()) for name in ("plain", "recipe"))
+    assert (plain["aggregation"], plain["words"]) == ("max", None)
+    assert recipe["aggregation"] == "text" and recipe["words"]["file"] == "words.npz"
+    assert recipe["encoder"] == plain["encoder"]  # what the recipe does not name comes from --params
+    code, _, err = run_cli("train", *common, "--model-dir", tmp_path / "none", "--experiment", "no_such_recipe")
+    assert code == 2 and "no_such_recipe.yaml: no such experiment" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "none").exists()
+
+
 def test_evaluate_long_notes_of_the_answers_in_a_file(run_cli, tmp_path, params_file, model_dir):
     from helpers import TINY_NONE
 

