@@ -65,7 +65,7 @@ demo: $(STAMP) $(MODEL)/config.json ## Score the bundled messy exit-survey expor
 serve: $(STAMP) $(MODEL)/config.json ## Start the tagging page and API on http://127.0.0.1:8000/ (Ctrl-C stops it)
 	$(VENV)/bin/behaviours serve
 
-test: $(STAMP) ## Run the whole test suite (unit, data, and integration with the real encoder)
+test: $(STAMP) $(MPNET)/modules.json ## Run the whole test suite (unit, data, and integration with the real encoders)
 	$(PY) -m pytest
 
 test-fast: $(STAMP) ## Run only the fast tests (stand-in encoder, no MiniLM)

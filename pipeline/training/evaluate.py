@@ -30,7 +30,11 @@ class Evaluation:
 
 def evaluate_tagger(tagger: Tagger, rows: list[LabelledRow], taxonomy: Taxonomy, chunk_size: int) -> Evaluation:
     """Tag the rows as users score (`chunk_size` at a time) and measure tags and polarity against their labels."""
-    results = tag_in_chunks(tagger, [r.text for r in rows], chunk_size)
+    return evaluate_results(tag_in_chunks(tagger, [r.text for r in rows], chunk_size), rows, taxonomy)
+
+
+def evaluate_results(results: list[TagResult], rows: list[LabelledRow], taxonomy: Taxonomy) -> Evaluation:
+    """Tags and polarity, already given for each row, measured against the rows' labels."""
     predicted, scores = result_matrices(results, taxonomy.ids)
     truth = label_matrix(rows, taxonomy)
     figures = evaluation_figures(truth, predicted, [r.register for r in rows], taxonomy)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 
@@ -186,6 +187,19 @@ def test_split_train_evaluate_cycle(run_cli, params_file, tmp_path):
     assert {"macro_f1", "micro_f1", "exact_match", "none_untagged", "none_precision", "per_register"} <= set(report)
     code, out, err = run_cli("evaluate", labelled / "tiny.csv", "--model", model, "--params", params_file, "--no-track")
     assert code == 0 and f"texts {len(tiny_rows())}" in out
+
+
+def test_a_model_whose_encoder_is_not_fetched_is_a_one_line_error(run_cli, model_dir, params_file, tmp_path):
+    """models/mpnet before `make mpnet`: the model names an encoder folder that is not there."""
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["encoder"] |= {"backend": "sentence_transformers", "model": ".cache/no-such-encoder"}
+    (copy / "config.json").write_text(json.dumps(config))
+    code, out, err = run_cli("tag", "She explains every decision.", "--model", copy, "--params", params_file)
+    assert code == 2 and out == ""
+    assert err.startswith("error: encoder model '.cache/no-such-encoder' not found") and "make mpnet" in err
+    assert err.count("\n") == 1
 
 
 def test_train_an_experiments_recipe(run_cli, params_file, tmp_path):

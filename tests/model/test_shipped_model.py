@@ -1,7 +1,8 @@
-"""Behavioural tests of the model the product ships with (real encoder).
+"""Behavioural tests of the models the product ships with (real encoders).
 
 Minimum functionality, invariance and "says when none applies": a few clear cases
-each, not a second test set. The figures are in `behaviours evaluate`.
+each, not a second test set, for the default model and for the slower one on the larger
+encoder (models/mpnet; `make mpnet` fetches its encoder). The figures are in `behaviours evaluate`.
 """
 
 import pytest
@@ -10,8 +11,17 @@ from pipeline.config import PROJECT_ROOT, load_params
 from pipeline.data.rows import labelled_files, load_labelled
 from pipeline.data.split import partition, read_test_ids
 from pipeline.model.folder import load_model
+from pipeline.tagger import Tagger
 from pipeline.training.fit import data_fingerprint
 from pipeline.training.train import extra_training_rows
+
+SHIPPED = ("default", "mpnet")
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def each_shipped(request, taxonomy, real_splitter):
+    """Each shipped model in turn, with its own encoder."""
+    return Tagger(load_model(PROJECT_ROOT / "models" / request.param, taxonomy.ids), splitter=real_splitter)
 
 
 @pytest.mark.parametrize(
@@ -24,8 +34,8 @@ from pipeline.training.train import extra_training_rows
         ("She piloted a nurse-led clinic that nobody had tried here before.", "doing_things_differently"),
     ],
 )
-def test_clear_examples_are_tagged(shipped, text, behaviour):
-    [result] = shipped.tag([text])
+def test_clear_examples_are_tagged(each_shipped, text, behaviour):
+    [result] = each_shipped.tag([text])
     assert behaviour in result.behaviours, result.scores
 
 
@@ -38,13 +48,13 @@ def test_clear_examples_are_tagged(shipped, text, behaviour):
         "Leaving to relocate closer to family.",
     ],
 )
-def test_no_behaviour_is_left_untagged(shipped, text):
-    [result] = shipped.tag([text])
+def test_no_behaviour_is_left_untagged(each_shipped, text):
+    [result] = each_shipped.tag([text])
     assert result.status == "ok" and result.behaviours == [], result.scores
 
 
-def test_filler_is_empty_not_an_answer(shipped):
-    assert [r.status for r in shipped.tag(["n/a", "No comment.", "-"])] == ["empty", "empty", "empty"]
+def test_filler_is_empty_not_an_answer(each_shipped):
+    assert [r.status for r in each_shipped.tag(["n/a", "No comment.", "-"])] == ["empty", "empty", "empty"]
 
 
 NAMES = ("Sarah", "Mohammed", "Wei", "Siobhan", "Olu", "Priya", "Tomasz", "Gareth")
@@ -58,7 +68,7 @@ TEMPLATES = (
 )
 
 
-def test_names_rarely_change_the_tags(shipped):
+def test_names_rarely_change_the_tags(each_shipped):
     """CheckList-style invariance: swapping the person's name should not change the tags.
 
     Names do move scores a little (an embedding property; docs/decisions.md), so a
@@ -67,27 +77,28 @@ def test_names_rarely_change_the_tags(shipped):
     """
     flips = 0
     for template in TEMPLATES:
-        results = shipped.tag([template.format(name) for name in NAMES])
+        results = each_shipped.tag([template.format(name) for name in NAMES])
         tag_sets = [frozenset(r.behaviours) for r in results]
         majority = max(set(tag_sets), key=tag_sets.count)
         flips += sum(tags != majority for tags in tag_sets)
     assert flips / (len(TEMPLATES) * len(NAMES)) <= 0.10, flips
 
 
-def test_evidence_points_at_the_right_sentence(shipped):
+def test_evidence_points_at_the_right_sentence(each_shipped):
     note = (
         "Car parking is a nightmare on this site. "
         "My manager always explains the reasons behind decisions, even unpopular ones. "
         "I am leaving to move closer to family."
     )
-    [result] = shipped.tag([note])
+    [result] = each_shipped.tag([note])
     trust = [e for e in result.evidence if e["behaviour"] == "trust"]
     assert trust and trust[0]["sentence"].startswith("My manager always explains")
 
 
-def test_shipped_model_matches_the_committed_data(taxonomy, shipped_model_dir):
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_matches_the_committed_data(taxonomy, name):
     """Retrain (`behaviours train`) after changing labelled/, the pool, the pairs or the split: the card must match."""
-    model = load_model(shipped_model_dir, taxonomy.ids)
+    model = load_model(PROJECT_ROOT / "models" / name, taxonomy.ids)
     labelled = PROJECT_ROOT / "labelled"
     rows = load_labelled(labelled_files(labelled), taxonomy)
     train_rows, _ = partition(rows, read_test_ids(labelled / "test_ids.txt"))
