@@ -438,7 +438,7 @@ def create_app(tagger: Tagger, taxonomy: Taxonomy, params: ServeParams) -> FastA
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "model": tagger.model.card.get("name"), "created_at": tagger.model.card.get("created_at")}
+        return {"status": "ok", "model": tagger.card.get("name"), "created_at": tagger.card.get("created_at")}
 
     @app.get("/v1/behaviours")
     def behaviours() -> list[dict]:

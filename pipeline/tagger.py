@@ -45,7 +45,7 @@ from pipeline.config import Params, ScoreParams
 from pipeline.encoders.base import Encoder
 from pipeline.model.aggregator import NoteAggregator, note_features
 from pipeline.model.backend import backend_model_dir, model_encoder
-from pipeline.model.folder import SavedModel, load_model
+from pipeline.model.folder import SavedModel, is_ensemble, load_ensemble_members, load_model
 from pipeline.model.words import WordFeatures
 from pipeline.text import EmptyAnswers, SentenceSplitter, normalise
 
@@ -286,6 +286,14 @@ class Tagger:
         self.max_evidence = max_evidence
         self.is_empty = EmptyAnswers(empty_values)
 
+    @property
+    def behaviours(self) -> tuple[str, ...]:
+        return self.model.behaviours
+
+    @property
+    def card(self) -> dict:
+        return self.model.card
+
     def tag(self, texts: list[object]) -> list[TagResult]:
         """Tag a batch; missing, blank and filler answers ("n/a", "-") come back with status `empty`."""
         results = [TagResult(status="empty") for _ in texts]
@@ -348,10 +356,64 @@ class Tagger:
         )
 
 
-def load_tagger(model_dir: Path | None, params: Params, taxonomy_ids: tuple[str, ...], backend: str | None = None) -> Tagger:
-    """The model in `model_dir` (default: the backend's) ready to tag, encoding with `backend` (default: params)."""
+class EnsembleTagger:
+    """Several models read each text; a behaviour is tagged where the mean of their scores reaches 0.5.
+
+    Each member's scores are already rescaled so that its own threshold (and its gate) sits at
+    0.5, so the mean needs no threshold of its own: nothing is fitted on top of the members.
+    A behaviour's strength or gap is the mean P(strength) of the members that tag it (at least
+    one does, as the mean reaches 0.5); its evidence sentences are those of the member surest
+    of it. Probabilities are the members' mean. Each member splits and encodes the text itself,
+    so an ensemble costs the sum of its members (docs/decisions.md, "The ensemble").
+    """
+
+    def __init__(self, members: list[Tagger], card: dict) -> None:
+        if len({member.behaviours for member in members}) != 1:
+            raise ValueError("an ensemble's members must tag the same behaviours")
+        self.members = members
+        self.card = card
+
+    @property
+    def behaviours(self) -> tuple[str, ...]:
+        return self.members[0].behaviours
+
+    def tag(self, texts: list[object]) -> list[TagResult]:
+        """Tag a batch with every member and average; empty answers are `empty` for all of them alike."""
+        return [self._averaged(results) for results in zip(*(member.tag(texts) for member in self.members))]
+
+    def _averaged(self, results: tuple[TagResult, ...]) -> TagResult:
+        if results[0].status != "ok":
+            return results[0]
+        ids = self.behaviours
+        scores = {b: float(np.mean([r.scores[b] for r in results])) for b in ids}
+        tagged = [b for b in sorted(ids, key=lambda b: -scores[b]) if scores[b] >= 0.5]
+        polarity = {b: round(float(np.mean([r.polarity[b] for r in results if b in r.polarity])), 3) for b in tagged}
+        evidence = []
+        for b in tagged:
+            surest = max(results, key=lambda r: r.scores[b])
+            evidence += [item for item in surest.evidence if item["behaviour"] == b]
+        return TagResult(
+            status="ok",
+            behaviours=tagged,
+            strengths=[b for b in tagged if polarity[b] >= 0.5],
+            gaps=[b for b in tagged if polarity[b] < 0.5],
+            scores={b: round(s, 4) for b, s in scores.items()},
+            probabilities={b: round(float(np.mean([r.probabilities[b] for r in results])), 4) for b in ids},
+            polarity=polarity,
+            evidence=evidence,
+        )
+
+
+def load_tagger(
+    model_dir: Path | None, params: Params, taxonomy_ids: tuple[str, ...], backend: str | None = None
+) -> Tagger | EnsembleTagger:
+    """The model in `model_dir` (default: the backend's) ready to tag, encoding with `backend` (default: params);
+    an ensemble's members each with `backend`."""
     backend = backend or params.backend.name
     model_dir = backend_model_dir(model_dir, backend, params.backend)
+    if is_ensemble(model_dir):
+        folders, card = load_ensemble_members(model_dir)
+        return EnsembleTagger([load_tagger(folder, params, taxonomy_ids, backend) for folder in folders], card)
     model = load_model(model_dir, taxonomy_ids)
     encoder = model_encoder(model, backend, model_dir, params.backend)
     return Tagger(
@@ -359,7 +421,7 @@ def load_tagger(model_dir: Path | None, params: Params, taxonomy_ids: tuple[str,
     )
 
 
-def tag_in_chunks(tagger: Tagger, texts: list[str], chunk_size: int = 512) -> list[TagResult]:
+def tag_in_chunks(tagger: Tagger | EnsembleTagger, texts: list[str], chunk_size: int = 512) -> list[TagResult]:
     """Tag many texts, `chunk_size` at a time (bounded memory for the encoder's batches)."""
     return [result for start in range(0, len(texts), chunk_size) for result in tagger.tag(texts[start : start + chunk_size])]
 

@@ -136,7 +136,7 @@ def score_export(
     """
     if (options.redact is None) != (redactor is None):
         raise ValueError("options.redact and redactor go together")
-    ids = tagger.model.behaviours
+    ids = tagger.behaviours
     cache = ResultCache(tagger, params.cache_size)
     hashes: list[np.ndarray] = []
 

@@ -229,7 +229,7 @@ def _score(spark: SparkSession, scoring: ScoringRun, output: Path, params: Param
             return first
 
     export, options, run = scoring.export, scoring.options, scoring.run
-    ids = scoring.tagger.model.behaviours
+    ids = scoring.tagger.behaviours
     job = ChunkJob(str(Path(scoring.model_dir).resolve()), params, ids, options, export.columns, str(input_file))
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(options.chunk_size))
     tagged = spark.sparkContext.accumulator(0)

@@ -30,7 +30,7 @@ from pipeline.data.rows import load_labelled
 from pipeline.data.split import TEST_IDS, load_split
 from pipeline.errors import InputError
 from pipeline.model.backend import backend_model_dir
-from pipeline.tagger import AGGREGATIONS, load_tagger
+from pipeline.tagger import load_tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.tracking.promote import challenge
 from pipeline.tracking.runs import log_evaluation, log_experiment, record_promotion
@@ -130,7 +130,7 @@ def _long_notes(
     table.add_column("answers per note")
     table.add_column("words", justify="right")
     table.add_column("true behaviours", justify="right")
-    aggregations = [a for a in AGGREGATIONS if a in next(iter(figures.values()))]
+    aggregations = [key for key, value in next(iter(figures.values())).items() if isinstance(value, dict)]
     for aggregation in aggregations:
         table.add_column(aggregation, justify="right")
     for answers, m in figures.items():
@@ -141,7 +141,7 @@ def _long_notes(
         ]
         table.add_row(str(answers), str(m["words"]), f"{m['labels_per_note']:.1f}", *cells)
     console.print(table)
-    own = tagger.model.aggregation
+    own = comparisons.own_reading(tagger)
     for answers, m in figures.items():
         console.print(
             f"{answers} answers ({own}, the model's): {m[own]['false_tags_per_note']:.2f} false tags per note, "

@@ -33,7 +33,7 @@ from pipeline.data.pool import load_pool
 from pipeline.data.rows import labelled_files, load_labelled
 from pipeline.data.stats import corpus_stats, pool_stats
 from pipeline.errors import InputError
-from pipeline.tagger import load_tagger
+from pipeline.tagger import EnsembleTagger, load_tagger
 from pipeline.taxonomy import load_taxonomy
 from pipeline.text import EmptyAnswers
 
@@ -83,6 +83,8 @@ def labelled_suggest(
         pool = pool_stats(texts, len(read_pairs(labelled / "pairs", taxonomy)[0]), taxonomy, params.pool.min_votes)
     counts = label_counts(corpus_stats(load_labelled(labelled_files(labelled), taxonomy), taxonomy), pool)
     tagger = load_tagger(model_dir, params, taxonomy.ids, backend)
+    if isinstance(tagger, EnsembleTagger):
+        raise InputError(f"{model_dir} is an ensemble: suggest reads one model's probabilities, give one of its members")
     suggestions = suggest(
         found.candidates, tagger, counts, n, params.suggest, params.data.near_duplicate_cosine,
         f"suggested:{input_file.stem}", params.score.chunk_size,

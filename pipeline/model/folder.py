@@ -10,6 +10,9 @@
       adapter.npz   the encoder's fine-tuned low-rank updates, when it was fine-tuned
       card.json     model card: data, evaluation figures, intended use, limits
 
+An ensemble is a folder of its own (`models/ensemble/`): `ensemble.json` names its member
+model folders (relative to it) and `card.json` describes it; `load_ensemble_members` reads it.
+
 Loading cannot run code. Saving writes a sibling folder and swaps it in, so a
 crash never leaves half a model behind. Arrays are saved compressed: a vocabulary of
 ~100,000 word n-grams is 12 MB as fixed-width strings and 0.7 MB compressed, and
@@ -35,6 +38,7 @@ from pipeline.model.polarity import PolarityClassifier
 from pipeline.model.words import WordFeatures
 
 FORMAT_VERSION = 2  # 2: polarity
+ENSEMBLE_FILE = "ensemble.json"
 
 
 @dataclass
@@ -107,6 +111,10 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
     """Read a model folder; a missing, corrupt or stale model is an `InputError`."""
     folder = Path(folder)
     config_file = folder / "config.json"
+    if (folder / ENSEMBLE_FILE).is_file():
+        raise InputError(
+            f"{folder} is an ensemble of models: tag, score, serve and evaluate read it; here give one of its members"
+        )
     if not config_file.is_file():
         raise InputError(f"no model at {folder} (train one with `behaviours train`)")
     try:
@@ -154,6 +162,23 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
         sentence_head=LogisticHead.from_arrays(sentence_arrays, **sentence["params"]) if sentence else None,
         sentence_words=WordFeatures.from_arrays(sentence_words_arrays, **sentence_words["params"]) if sentence_words else None,
     )
+
+
+def is_ensemble(folder: Path) -> bool:
+    return (Path(folder) / ENSEMBLE_FILE).is_file()
+
+
+def load_ensemble_members(folder: Path) -> tuple[list[Path], dict]:
+    """(member model folders, card) of the ensemble in `folder`; unreadable or too few members is an `InputError`."""
+    folder = Path(folder)
+    try:
+        members = json.loads((folder / ENSEMBLE_FILE).read_text(encoding="utf-8"))["members"]
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"ensemble at {folder} is unreadable ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, str) for m in members):
+        raise InputError(f"ensemble at {folder}: `members` must list two or more model folders")
+    return [(folder / member).resolve() for member in members], card
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:

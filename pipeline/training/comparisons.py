@@ -31,7 +31,7 @@ from pipeline.encoders.base import Encoder
 from pipeline.encoders.cached import cached_encoder
 from pipeline.errors import InputError
 from pipeline.model.folder import SavedModel
-from pipeline.tagger import AGGREGATIONS, Tagger, result_matrices
+from pipeline.tagger import AGGREGATIONS, EnsembleTagger, Tagger, result_matrices
 from pipeline.taxonomy import Taxonomy
 from pipeline.text import SentenceSplitter
 from pipeline.training.evaluate import tagger_figures
@@ -112,9 +112,29 @@ def brainstorm_only(
     return train_and_evaluate(baseline_rows, test_rows, baseline_params, taxonomy, new_encoder, splitter)
 
 
+ENSEMBLE = "ensemble"  # long notes read by an ensemble: its own averaged tags, no aggregation of its own
+
+
 def note_aggregations(model: SavedModel) -> tuple[str, ...]:
     """The aggregations a model can tag with: `learned` only when it has a fitted aggregator."""
     return tuple(a for a in AGGREGATIONS if a != "learned" or model.aggregator is not None)
+
+
+def own_reading(tagger: Tagger | EnsembleTagger) -> str:
+    """How the tagger reads a note as shipped: its model's aggregation, or `ensemble`."""
+    return ENSEMBLE if isinstance(tagger, EnsembleTagger) else tagger.model.aggregation
+
+
+def _note_readers(tagger: Tagger | EnsembleTagger) -> dict[str, Tagger | EnsembleTagger]:
+    """The taggers long notes are read with: the model under each aggregation it can tag with, or an ensemble as is."""
+    if isinstance(tagger, EnsembleTagger):
+        return {ENSEMBLE: tagger}
+    return {
+        aggregation: Tagger(
+            dataclasses.replace(tagger.model, aggregation=aggregation), encoder=tagger.encoder, splitter=tagger.splitter
+        )
+        for aggregation in note_aggregations(tagger.model)
+    }
 
 
 def _note_parts(rows: list[LabelledRow], taxonomy: Taxonomy) -> tuple[list[LabelledRow], np.ndarray, list[int], list[int]]:
@@ -139,7 +159,7 @@ def note_lengths(rows: list[LabelledRow], taxonomy: Taxonomy, with_behaviour: in
 
 
 def long_notes(
-    tagger: Tagger,
+    tagger: Tagger | EnsembleTagger,
     rows: list[LabelledRow],
     taxonomy: Taxonomy,
     lengths: tuple[int, ...] | None = None,
@@ -184,9 +204,7 @@ def long_notes(
             "words": int(np.mean([len(t.split()) for t in texts[rows]])),
             "labels_per_note": float(truth[rows].sum(axis=1).mean()),
         }
-    for aggregation in note_aggregations(tagger.model):
-        aggregated = Tagger(dataclasses.replace(tagger.model, aggregation=aggregation), encoder=tagger.encoder,
-                            splitter=tagger.splitter)
+    for aggregation, aggregated in _note_readers(tagger).items():
         predicted, _ = result_matrices(aggregated.tag(texts), taxonomy.ids)
         alone, _ = result_matrices(aggregated.tag([row.text for row in pool]), taxonomy.ids)
         carried_alone = np.vstack([alone[picks].any(axis=0) for n in lengths for picks in drawn[n]])
